@@ -1,0 +1,178 @@
+"""The SQL store: table definitions and the migrations that create and upgrade them.
+
+All SQL of kmsearch lives in this package (one module per area), always through
+SQLAlchemy Core with bound parameters. Schema changes are appended to MIGRATIONS and
+never edit an applied step, so upgrading an installed service keeps its logged accesses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+metadata = sa.MetaData()
+
+# Staff roster. A person is counted in a fiscal year when [start_date, end_date] overlaps it.
+staff = sa.Table(
+    "staff",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False, unique=True),
+    sa.Column("full_name", sa.String(200), nullable=False),
+    sa.Column("division", sa.String(200), nullable=False),
+    sa.Column("position", sa.String(200), nullable=False, server_default=""),
+    sa.Column("role", sa.String(16), nullable=False, server_default="staff"),  # staff|committee|admin
+    sa.Column("password_hash", sa.String(300), nullable=True),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("start_date", sa.Date, nullable=False),
+    sa.Column("end_date", sa.Date, nullable=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+# One row per search, document view or download. Citizens' rows carry no personal data:
+# staff_id is NULL and no IP address is stored.
+access_log = sa.Table(
+    "access_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", sa.DateTime, nullable=False, index=True),  # UTC, naive
+    sa.Column("staff_id", sa.Integer, sa.ForeignKey("staff.id"), nullable=True, index=True),
+    sa.Column("audience", sa.String(8), nullable=False),  # staff|public
+    sa.Column("action", sa.String(16), nullable=False),  # search|view|download
+    sa.Column("query", sa.Text, nullable=True),
+    sa.Column("results", sa.Integer, nullable=True),
+    sa.Column("doc_id", sa.String(64), nullable=True),
+    sa.Column("doc_title", sa.Text, nullable=True),
+)
+
+# Sign-in attempts, for rate limiting. The client address is kept only as a keyed hash.
+login_attempts = sa.Table(
+    "login_attempts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", sa.DateTime, nullable=False, index=True),
+    sa.Column("username", sa.String(64), nullable=False),
+    sa.Column("client", sa.String(64), nullable=False),
+    sa.Column("success", sa.Boolean, nullable=False),
+)
+
+# Plan item 9.1-1: announcements of the KM plan and who acknowledged them.
+announcements = sa.Table(
+    "announcements",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("title", sa.String(300), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("published_at", sa.DateTime, nullable=False),
+    sa.Column("created_by", sa.Integer, sa.ForeignKey("staff.id"), nullable=True),
+)
+
+acknowledgements = sa.Table(
+    "acknowledgements",
+    metadata,
+    sa.Column("announcement_id", sa.Integer, sa.ForeignKey("announcements.id"), primary_key=True),
+    sa.Column("staff_id", sa.Integer, sa.ForeignKey("staff.id"), primary_key=True),
+    sa.Column("at", sa.DateTime, nullable=False),
+)
+
+# Plan item 9.1-2: knowledge-sharing sessions.
+sharing_sessions = sa.Table(
+    "sharing_sessions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("held_on", sa.Date, nullable=False, index=True),
+    sa.Column("topic", sa.String(300), nullable=False),
+    sa.Column("division", sa.String(200), nullable=False, server_default=""),
+    sa.Column("attendance", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("notes", sa.Text, nullable=False, server_default=""),
+)
+
+# Plan item 9.2-1: channels publishing knowledge to citizens (the citizen portal counts too).
+public_channels = sa.Table(
+    "public_channels",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(300), nullable=False),
+    sa.Column("url", sa.String(500), nullable=False, server_default=""),
+    sa.Column("started_on", sa.Date, nullable=False),
+    sa.Column("ended_on", sa.Date, nullable=True),
+)
+
+schema_version = sa.Table(
+    "schema_version",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("applied_at", sa.DateTime, nullable=False),
+)
+
+
+def _create(*tables: sa.Table) -> Callable[[Connection], None]:
+    def step(conn: Connection) -> None:
+        for table in tables:
+            table.create(conn, checkfirst=True)
+
+    return step
+
+
+# Append only. Each step runs once, in its own transaction, recorded in schema_version.
+MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
+    (1, "staff roster and access log", _create(staff, access_log, login_attempts)),
+    (
+        2,
+        "KM plan records: announcements, sharing sessions, public channels",
+        _create(announcements, acknowledgements, sharing_sessions, public_channels),
+    ),
+]
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    """WAL keeps readers off the writer's back; FULL sync so a crash loses no logged access."""
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def connect(url: str) -> Engine:
+    """Open the database at url and bring its schema up to date."""
+    if url.startswith("sqlite:///"):
+        from pathlib import Path
+
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, future=True)
+    if engine.dialect.name == "sqlite":
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+    migrate(engine)
+    return engine
+
+
+def current_version(conn: Connection) -> int:
+    if not sa.inspect(conn).has_table("schema_version"):
+        return 0
+    return conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar() or 0
+
+
+def migrate(engine: Engine) -> int:
+    """Apply every migration not yet applied; return the schema version reached."""
+    from datetime import UTC, datetime
+
+    with engine.begin() as conn:
+        schema_version.create(conn, checkfirst=True)
+    version = 0
+    for number, _title, step in MIGRATIONS:
+        with engine.begin() as conn:
+            version = current_version(conn)
+            if number <= version:
+                continue
+            step(conn)
+            conn.execute(
+                schema_version.insert().values(
+                    version=number, applied_at=datetime.now(UTC).replace(tzinfo=None)
+                )
+            )
+            version = number
+    return version
