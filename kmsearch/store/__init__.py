@@ -100,6 +100,20 @@ public_channels = sa.Table(
     sa.Column("ended_on", sa.Date, nullable=True),
 )
 
+# Plan item 9.3-1: when kmsearch first saw each document, with the `updated` date it had
+# then, so a manual revised later still counts in the year it was first published.
+documents_seen = sa.Table(
+    "documents_seen",
+    metadata,
+    sa.Column("doc_id", sa.String(64), primary_key=True),
+    sa.Column("title", sa.Text, nullable=False, server_default=""),
+    sa.Column("doc_type", sa.String(32), nullable=False, server_default=""),
+    sa.Column("audience", sa.String(8), nullable=False, server_default="staff"),
+    sa.Column("division", sa.String(200), nullable=False, server_default=""),
+    sa.Column("first_updated", sa.Date, nullable=True),
+    sa.Column("first_seen_at", sa.DateTime, nullable=False),
+)
+
 schema_version = sa.Table(
     "schema_version",
     metadata,
@@ -124,6 +138,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
         "KM plan records: announcements, sharing sessions, public channels",
         _create(announcements, acknowledgements, sharing_sessions, public_channels),
     ),
+    (3, "first-seen record of documents (manuals produced, 9.3-1)", _create(documents_seen)),
 ]
 
 
