@@ -13,8 +13,7 @@ from datetime import date
 import click
 
 from kmsearch.cli import pass_ctx
-from kmsearch.store import accesslog, connect
-from kmsearch.store import roster
+from kmsearch.store import accesslog, connect, roster
 
 
 @contextmanager
@@ -54,7 +53,10 @@ def staff_group() -> None:
 @click.option("--division", required=True, help="Division, e.g. กองคลัง.")
 @click.option("--position", default="", help="Job title, e.g. นักวิชาการเงินและบัญชี.")
 @click.option(
-    "--role", type=click.Choice(roster.ROLES), default="staff", show_default=True,
+    "--role",
+    type=click.Choice(roster.ROLES),
+    default="staff",
+    show_default=True,
     help="committee and admin may open the KM dashboard.",
 )
 @click.option("--start-date", callback=_date, help="First working day (YYYY-MM-DD); default today.")
@@ -62,14 +64,16 @@ def staff_group() -> None:
 @click.option("--password", help="Sign-in password; prompted for when omitted.")
 @click.option("--no-password", is_flag=True, help="Roster entry only: this person cannot sign in.")
 @pass_ctx
-def staff_add(ctx, username, full_name, division, position, role, start_date, end_date,
-              password, no_password):
+def staff_add(
+    ctx, username, full_name, division, position, role, start_date, end_date, password, no_password
+):
     """Add USERNAME to the roster (the first admin is created this way)."""
     if password is None and not no_password:
         password = _prompt_password()
     with _engine(ctx) as engine, engine.begin() as conn:
-        roster.add(conn, username, full_name, division, position, role, start_date, end_date,
-                   password)
+        roster.add(
+            conn, username, full_name, division, position, role, start_date, end_date, password
+        )
     click.echo(f"added {username} ({role})")
 
 
@@ -145,8 +149,11 @@ def logs_group() -> None:
 
 
 @logs_group.command("purge")
-@click.option("--days", type=click.IntRange(min=1),
-              help="Keep this many days; default the home's log retention setting.")
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    help="Keep this many days; default the home's log retention setting.",
+)
 @pass_ctx
 def logs_purge(ctx, days):
     """Delete access-log rows older than the retention period (PDPA), and old sign-in attempts."""

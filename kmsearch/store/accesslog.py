@@ -91,7 +91,5 @@ def count(conn: Connection, action: str | None = None) -> int:
 
 def recent(conn: Connection, limit: int = 100) -> list[dict]:
     """The newest rows first (for tests, checks and the admin)."""
-    rows = conn.execute(
-        sa.select(access_log).order_by(access_log.c.id.desc()).limit(limit)
-    ).all()
+    rows = conn.execute(sa.select(access_log).order_by(access_log.c.id.desc()).limit(limit)).all()
     return [dict(r._mapping) for r in rows]

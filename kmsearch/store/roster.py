@@ -70,7 +70,9 @@ def parse_date(value: str, what: str = "date") -> date:
     try:
         parsed = date.fromisoformat(value)
     except ValueError:
-        raise RosterError(f"{what} must be a date like 2025-10-01 (YYYY-MM-DD), got {value!r}")
+        raise RosterError(
+            f"{what} must be a date like 2025-10-01 (YYYY-MM-DD), got {value!r}"
+        ) from None
     if parsed.year > 2400:
         raise RosterError(
             f"{what} {value} looks like a Buddhist-Era year; "
@@ -181,7 +183,9 @@ def deactivate(conn: Connection, username: str, end_date: date | None = None) ->
     end = end_date or date.today()
     if end < person["start_date"]:
         raise RosterError(f"end date {end} is before start date {person['start_date']}")
-    conn.execute(staff.update().where(staff.c.id == person["id"]).values(active=False, end_date=end))
+    conn.execute(
+        staff.update().where(staff.c.id == person["id"]).values(active=False, end_date=end)
+    )
     return _require(conn, username)
 
 
@@ -325,4 +329,3 @@ def purge_login_attempts(conn: Connection, older_than: timedelta = timedelta(day
     """Attempts only matter inside the rate-limit window; keep a day for incident review."""
     result = conn.execute(login_attempts.delete().where(login_attempts.c.at < _now() - older_than))
     return result.rowcount
-
