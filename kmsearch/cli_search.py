@@ -1,7 +1,110 @@
 """CLI commands index, search and serve (see CLI-CONTRACT.md)."""
 
+from __future__ import annotations
+
+import json
+import sys
+
 import click
+
+from kmsearch.schema import DOC_TYPE_LABELS
+
+
+def _index_command(group: click.Group) -> None:
+    from kmsearch.cli import pass_ctx
+
+    @group.command("index")
+    @click.argument("paths", nargs=-1, required=True, type=click.Path())
+    @click.option("--rebuild", is_flag=True, help="Build a fresh index beside the live one, then swap.")
+    @pass_ctx
+    def index_cmd(ctx, paths, rebuild):
+        """Index files and folders (PDF, DOCX, Markdown, text, HTML)."""
+        from indexer.run import index_paths
+        from kmsearch.indexstore import IndexBusy
+
+        err = click.get_text_stream("stderr")
+        bar = None
+        if err.isatty():
+            bar = click.progressbar(length=1, label="indexing", file=err, show_pos=True)
+
+        def progress(n, total, path):
+            if bar is not None:
+                bar.length = total
+                bar.update(1)
+
+        try:
+            if bar is not None:
+                with bar:
+                    report = index_paths(ctx.home, list(paths), rebuild=rebuild, progress=progress)
+            else:
+                report = index_paths(ctx.home, list(paths), rebuild=rebuild)
+        except IndexBusy as e:
+            raise click.ClickException(f"{e}; try again when it has finished") from None
+        for problem in report.skipped:
+            click.echo(f"{problem.path}: {problem.reason}", err=True)
+        for problem in report.failed:
+            click.echo(f"error: {problem.path}: {problem.reason}", err=True)
+        click.echo(report.summary(), err=True)
+        if report.failed:
+            sys.exit(1)
+
+
+def _search_command(group: click.Group) -> None:
+    from kmsearch.cli import pass_ctx
+
+    @group.command("search")
+    @click.argument("query", nargs=-1)
+    @click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 1000))
+    @click.option("--audience", type=click.Choice(["public", "staff"]), default="staff",
+                  show_default=True, help="public searches as a citizen: staff-only documents never appear.")
+    @click.option("--division", help="Only documents of this division (ส่วนราชการ).")
+    @click.option("--expert", help="Only documents held by this job title.")
+    @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+    @pass_ctx
+    def search_cmd(ctx, query, limit, audience, division, expert, as_json):
+        """Search the knowledge base in Thai (or English terms)."""
+        from kmsearch.search import EmptyQueryError, NoIndexError, SearchService
+
+        text = " ".join(query)
+        service = SearchService(ctx.home)
+        try:
+            result = service.search(
+                text, audience=audience, division=division, expert=expert, pagelen=limit
+            )
+        except EmptyQueryError as e:
+            click.echo(f"Error: {e}", err=True)
+            sys.exit(2)
+        except NoIndexError as e:
+            raise click.ClickException(str(e)) from None
+        finally:
+            service.close()
+        if as_json:
+            click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+            return
+        _print_readable(result)
+
+
+def _print_readable(result) -> None:
+    if result.suggestion:
+        click.echo(f"หมายถึง: {result.suggestion} ?")
+    if not result.hits:
+        click.echo("ไม่พบเอกสารที่ตรงกับคำค้น")
+        return
+    click.echo(f"พบ {result.total} เอกสาร")
+    for rank, hit in enumerate(result.hits, start=1):
+        kind = DOC_TYPE_LABELS.get(hit.doc_type, hit.doc_type)
+        click.echo("")
+        click.echo(click.style(f"{rank}. {hit.title}", bold=True) + f"  [{kind}]")
+        click.echo(f"   {hit.division} · {', '.join(hit.expert) or '-'}")
+        if hit.superseded_by_title:
+            click.echo(f"   ยกเลิกแล้ว: ดูฉบับปัจจุบัน «{hit.superseded_by_title}»")
+        snippet = "".join(f"[{t}]" if m else t for t, m in hit.fragments)
+        if snippet:
+            click.echo(f"   {snippet}")
+        click.echo(f"   {hit.path}")
 
 
 def register(group: click.Group) -> None:
     """Add this module's commands to the main group."""
+    _index_command(group)
+    _search_command(group)

@@ -1,0 +1,69 @@
+"""Dispatch a file to the extractor for its type."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from indexer.document import Extracted, ExtractionError
+
+
+def _pdf(path: Path) -> Extracted:
+    from indexer.pdf import extract_pdf
+
+    return extract_pdf(path)
+
+
+def _docx(path: Path) -> Extracted:
+    from indexer.docx import extract_docx
+
+    return extract_docx(path)
+
+
+def _md(path: Path) -> Extracted:
+    from indexer.textfiles import extract_markdown
+
+    return extract_markdown(path)
+
+
+def _txt(path: Path) -> Extracted:
+    from indexer.textfiles import extract_text
+
+    return extract_text(path)
+
+
+def _html(path: Path) -> Extracted:
+    from indexer.textfiles import extract_html
+
+    return extract_html(path)
+
+
+EXTRACTORS: dict[str, Callable[[Path], Extracted]] = {
+    ".pdf": _pdf,
+    ".docx": _docx,
+    ".md": _md,
+    ".txt": _txt,
+    ".html": _html,
+}
+
+MEDIA_TYPES = {
+    ".pdf": "application/pdf",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".md": "text/markdown; charset=utf-8",
+    ".txt": "text/plain",
+    ".html": "text/html; charset=utf-8",
+}
+
+
+def supported(path: Path) -> bool:
+    return path.suffix.lower() in EXTRACTORS
+
+
+def extract(path: Path) -> Extracted:
+    """Text and own properties of a supported file; ExtractionError says why not."""
+    try:
+        return EXTRACTORS[path.suffix.lower()](path)
+    except ExtractionError:
+        raise
+    except (OSError, MemoryError) as e:
+        raise ExtractionError(f"cannot read the file: {e.strerror or e}") from None

@@ -1,0 +1,255 @@
+"""An index run: walk the given paths, extract what changed, write the Whoosh index once.
+
+Incremental by content hash. A file that cannot be read is reported and the run goes on; its
+previously indexed version, if any, is kept. --rebuild writes a new index generation and
+swaps it in only when complete, so a failed or interrupted rebuild leaves the live index as
+it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from indexer.document import ExtractionError
+from indexer.extract import extract, supported
+from indexer.metadata import SIDECAR_SUFFIX, resolve, sidecar_path
+from kmsearch import indexstore
+from kmsearch.analysis import ANALYZER_VERSION, ENGINE
+from kmsearch.home import Home
+from kmsearch.knowledge_map import FILENAME as KNOWLEDGE_MAP
+from kmsearch.knowledge_map import KnowledgeMapError, by_topic, load
+from kmsearch.schema import doc_id_for
+from kmsearch.thai import normalize, tidy_whitespace
+
+
+@dataclass
+class Problem:
+    path: str
+    reason: str
+
+
+@dataclass
+class IndexReport:
+    indexed: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    failed: list[Problem] = field(default_factory=list)
+    skipped: list[Problem] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"indexed {self.indexed} / unchanged {self.unchanged} / "
+            f"removed {self.removed} / failed {len(self.failed)}"
+        )
+
+
+@dataclass(frozen=True)
+class Source:
+    """One file to index: where it is, the root it was found under, the path as given."""
+
+    file: Path
+    root: Path
+    given: str
+
+    @property
+    def key(self) -> str:
+        return str(self.file.resolve())
+
+
+ProgressFn = Callable[[int, int, str], None]
+
+
+def walk(paths: list[str | Path], report: IndexReport) -> tuple[list[Source], list[Path]]:
+    """Files to index under paths, and the folders whose vanished files are to be removed."""
+    sources: list[Source] = []
+    folders: list[Path] = []
+    for arg in paths:
+        given = Path(arg)
+        if given.is_dir():
+            root = given
+            folders.append(given.resolve())
+            for file in sorted(given.rglob("*")):
+                rel = file.relative_to(given)
+                if any(part.startswith(".") for part in rel.parts) or not file.is_file():
+                    continue
+                if file.name.endswith(SIDECAR_SUFFIX) or rel.as_posix() == KNOWLEDGE_MAP:
+                    continue  # metadata, read with the document it describes
+                if not supported(file):
+                    report.skipped.append(
+                        Problem(str(file), f"skipped: {file.suffix or 'no extension'} is not a supported type")
+                    )
+                    continue
+                sources.append(Source(file, root, str(given / rel)))
+        elif given.is_file():
+            if supported(given):
+                sources.append(Source(given, given.parent, str(given)))
+            else:
+                report.skipped.append(
+                    Problem(str(given), f"skipped: {given.suffix or 'no extension'} is not a supported type")
+                )
+        else:
+            report.failed.append(Problem(str(given), "no such file or folder"))
+    return sources, folders
+
+
+def content_hash(source: Source, map_bytes: bytes) -> str:
+    """What decides whether a file is re-read: its bytes, its sidecar, the map, the analyzer."""
+    h = hashlib.sha256()
+    h.update(f"{ANALYZER_VERSION}:{ENGINE}\0".encode())
+    h.update(source.file.read_bytes())
+    side = sidecar_path(source.file)
+    h.update(b"\0sidecar\0" + (side.read_bytes() if side.exists() else b""))
+    h.update(b"\0map\0" + map_bytes)
+    return h.hexdigest()
+
+
+def build_fields(source: Source, topics, hash_: str) -> dict:
+    """Extract, normalise and describe one file as the fields of an index document."""
+    extracted = extract(source.file)
+    meta = resolve(source.file, source.root, extracted, topics)
+    text = tidy_whitespace(normalize(extracted.text))
+    if not text.strip():
+        raise ExtractionError("no text found in the file")
+    return {
+        "doc_id": doc_id_for(source.key),
+        "key": source.key,
+        "path": source.given,
+        "filename": source.file.name,
+        "title": normalize(meta.title),
+        "content": text,
+        "meta": " ".join([meta.topic, meta.division, *meta.expert]),
+        "topic": meta.topic,
+        "division": meta.division,
+        "expert": ",".join(e.replace(",", " ") for e in meta.expert),
+        "audience": meta.audience,
+        "doc_type": meta.doc_type,
+        "updated": meta.updated,
+        "superseded_by": meta.superseded_by,
+        "content_hash": hash_,
+        "indexed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def _reindexable(stored: dict) -> dict:
+    """Turn a stored document back into fields for add_document (keeps a failed file's old copy)."""
+    fields = {k: v for k, v in stored.items() if k != "meta"}
+    fields["meta"] = " ".join(
+        [stored.get("topic", ""), stored.get("division", ""), *stored.get("expert", "").split(",")]
+    )
+    return fields
+
+
+def index_paths(
+    home: Home,
+    paths: list[str | Path],
+    rebuild: bool = False,
+    progress: ProgressFn | None = None,
+) -> IndexReport:
+    """Index paths into home's index (see the module docstring); returns what happened."""
+    report = IndexReport()
+    home.ensure()
+    with indexstore.index_lock(home):
+        indexstore.remove_stale_generations(home)
+        sources, folders = walk(paths, report)
+        maps = _knowledge_maps(home, sources, report)
+        live = indexstore.open_current(home)
+        existing = _stored_by_key(live) if live is not None else {}
+
+        folder = None
+        if rebuild or live is None:
+            folder = indexstore.new_generation(home)
+            from whoosh import index as whoosh_index
+
+            target = whoosh_index.open_dir(str(folder))
+        else:
+            target = live
+        writer = target.writer(limitmb=256)
+        try:
+            _write(writer, sources, maps, existing, rebuild or live is None, report, progress)
+            seen = {s.key for s in sources}
+            if not (rebuild or live is None):
+                for key, stored in existing.items():
+                    gone = key not in seen and not Path(key).exists()
+                    if gone and any(Path(key).is_relative_to(f) for f in folders):
+                        writer.delete_by_term("doc_id", stored["doc_id"])
+                        report.removed += 1
+            else:
+                report.removed = sum(1 for k in existing if k not in seen and not Path(k).exists())
+                _carry_over(writer, existing, seen, report)
+            if report.indexed or report.removed or folder is not None:
+                writer.commit()
+            else:
+                writer.cancel()
+        except BaseException:
+            writer.cancel()
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+            raise
+        if folder is not None:
+            indexstore.make_live(home, folder)
+    return report
+
+
+def _write(writer, sources, maps, existing, fresh, report, progress) -> None:
+    total = len(sources)
+    for n, source in enumerate(sources, start=1):
+        if progress:
+            progress(n, total, source.given)
+        topics, map_bytes = maps.get(source.root.resolve(), ({}, b""))
+        stored = existing.get(source.key)
+        try:
+            hash_ = content_hash(source, map_bytes)
+            if stored is not None and stored.get("content_hash") == hash_ and not fresh:
+                report.unchanged += 1
+                continue
+            fields = build_fields(source, topics, hash_)
+        except ExtractionError as e:
+            report.failed.append(Problem(source.given, str(e)))
+            if fresh and stored is not None:
+                writer.add_document(**_reindexable(stored))  # keep what was stored before
+            continue
+        except OSError as e:
+            report.failed.append(Problem(source.given, f"cannot read the file: {e.strerror or e}"))
+            continue
+        if fresh:
+            writer.add_document(**fields)
+        else:
+            writer.update_document(**fields)
+        report.indexed += 1
+
+
+def _carry_over(writer, existing, seen, report) -> None:
+    """In a fresh generation, keep documents of the live index that this run did not walk
+    but whose files still exist (they were indexed from other paths)."""
+    for key, stored in existing.items():
+        if key not in seen and Path(key).exists():
+            writer.add_document(**_reindexable(stored))
+
+
+def _stored_by_key(ix) -> dict[str, dict]:
+    with ix.searcher() as s:
+        return {fields["key"]: fields for fields in s.all_stored_fields()}
+
+
+def _knowledge_maps(home: Home, sources: list[Source], report: IndexReport):
+    """Knowledge map of each indexed root, and a copy of it in the home for the web."""
+    maps = {}
+    for root in {s.root.resolve() for s in sources}:
+        path = root / KNOWLEDGE_MAP
+        try:
+            topics = load(path)
+        except (KnowledgeMapError, UnicodeDecodeError, ValueError) as e:
+            report.failed.append(Problem(str(path), f"bad knowledge map: {e}"))
+            topics = []
+        data = path.read_bytes() if topics else b""
+        maps[root] = (by_topic(topics), data)
+        if topics:
+            tmp = home.knowledge_map_path.with_suffix(".tmp")
+            tmp.write_bytes(data)
+            tmp.replace(home.knowledge_map_path)
+    return maps

@@ -1,0 +1,191 @@
+"""Thai analysis: normalised text -> word tokens with offsets, plus the parts of compounds.
+
+A dictionary segmenter cuts ``ตามระเบียบพัสดุ`` as ``ตามระเบียบ|พัสดุ``, so a search for
+``ระเบียบ`` would miss the document. Each token that the dictionary can cut into smaller
+dictionary words therefore also yields those parts (recursively), at the same position and
+character span: a word found only inside a compound still matches, and a query that the
+segmenter cuts differently from the document still meets it on the parts.
+
+ThaiAnalyzer is what the Whoosh schema stores; it is pickled into the index, so it keeps no
+state and imports its helpers by module path.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+from whoosh.analysis import Analyzer, Token
+
+from kmsearch.thai import normalize_with_offsets
+
+# The segmentation engine, chosen by benchmarks/bench_index.py (see README): nlpo3 runs the
+# newmm algorithm with the same bundled dictionary, several times faster. One engine for index
+# and query: engines differ on punctuation.
+ENGINE = "nlpo3"
+
+# Bumped whenever tokens change, so an incremental run re-reads every document.
+ANALYZER_VERSION = "1"
+
+_THAI = "\u0e01-\u0e3a\u0e40-\u0e45\u0e47-\u0e4e"  # letters, vowels, marks; not ฯ ๆ ฿ digits
+# Runs of text the segmenter never sees whole: Thai abbreviations (พ.ร.บ., ภ.ป.1), Latin
+# words with inner hyphens or apostrophes (e-LAAS), numbers with thousands separators.
+_RUN = re.compile(
+    rf"(?P<abbr>(?:[ก-ฮ]{{1,3}}\.){{2,}}(?:[ก-ฮ]{{1,3}}(?![{_THAI}])|\d+)?|[ก-ฮ]{{1,2}}\.(?=\d))"
+    rf"|(?P<num>(?:\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?)(?![a-z]))"
+    r"|(?P<latin>[a-z0-9\u00e0-\u00f6\u00f8-\u024f]+(?:['\-][a-z0-9\u00e0-\u00f6\u00f8-\u024f]+)*)"
+    # A Thai run stops where an abbreviation starts (ตามพ.ร.บ. -> ตาม + พ.ร.บ.).
+    rf"|(?P<thai>(?:(?![ก-ฮ]\.[ก-ฮ\d])[{_THAI}])+)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """One token: its text (as indexed) and where it stands in the normalised text."""
+
+    text: str
+    start: int
+    end: int
+
+
+@lru_cache(maxsize=1)
+def _segmenter():
+    from pythainlp.tokenize import word_tokenize
+
+    def segment(run: str) -> list[str]:
+        return word_tokenize(run, engine=ENGINE, keep_whitespace=True)
+
+    return segment
+
+
+@lru_cache(maxsize=1)
+def dictionary() -> frozenset[str]:
+    """The word list the segmenter uses (PyThaiNLP's bundled Thai dictionary)."""
+    from pythainlp.corpus import thai_words
+
+    return frozenset(thai_words())
+
+
+def word_spans(norm: str) -> list[Span]:
+    """Cut normalised text into word tokens with their spans (no compound parts)."""
+    segment = _segmenter()
+    spans: list[Span] = []
+    for m in _RUN.finditer(norm):
+        kind = m.lastgroup
+        start = m.start()
+        if kind == "thai":
+            pos = start
+            for word in segment(m.group()):
+                end = pos + len(word)
+                if not word.isspace():
+                    spans.append(Span(word, pos, end))
+                pos = end
+        elif kind == "latin":
+            spans.append(Span(m.group().replace("-", "").replace("'", ""), start, m.end()))
+        else:  # abbreviation or number: one term without its dots or thousands separators
+            text = m.group().replace(",", "")
+            if kind == "abbr":
+                text = text.replace(".", "")
+            spans.append(Span(text, start, m.end()))
+    return spans
+
+
+# Shorter words are not split: four-letter words cut into two-letter "words" (ราคา -> รา|คา,
+# ธรรม -> ธร|รม) are nearly always false parts that only add noise and postings.
+MIN_COMPOUND = 5
+
+
+@lru_cache(maxsize=200_000)
+def compound_parts(word: str) -> tuple[str, ...]:
+    """Dictionary words a Thai compound is made of (all levels), or () if it is not one.
+
+    The split uses as few parts as possible, each a dictionary word of two or more
+    characters cut at Thai character-cluster boundaries; then each part is split again.
+    """
+    if len(word) < MIN_COMPOUND or not ("\u0e01" <= word[0] <= "\u0e4e"):
+        return ()
+    best = _fewest_parts(word)
+    if not best:
+        return ()
+    parts: list[str] = []
+    for part in best:
+        parts.append(part)
+        parts.extend(compound_parts(part))
+    return tuple(dict.fromkeys(parts))
+
+
+def _fewest_parts(word: str) -> list[str]:
+    """Split word into the fewest dictionary words (never the word itself), or []."""
+    from pythainlp.tokenize.tcc import tcc_pos
+
+    words = dictionary()
+    bounds = sorted(tcc_pos(word) | {0})
+    n = len(word)
+    best: dict[int, list[str]] = {0: []}
+    for i in bounds:
+        if i not in best:
+            continue
+        for j in bounds:
+            if j - i < 2 or (i == 0 and j == n):
+                continue
+            piece = word[i:j]
+            if piece in words and (j not in best or len(best[j]) > len(best[i]) + 1):
+                best[j] = best[i] + [piece]
+    return best.get(n, [])
+
+
+def analyze(text: str, parts: bool = True) -> Iterator[tuple[str, int, int, int, bool]]:
+    """Yield (term, position, start, end, is_part) for text; offsets index into text itself.
+
+    Word tokens take consecutive positions; the parts of a compound share its position and
+    span. With parts=False only the words are produced (phrase queries use that).
+    """
+    norm, offsets = normalize_with_offsets(text)
+    for pos, span in enumerate(word_spans(norm)):
+        if offsets is None:
+            start, end = span.start, span.end
+        else:
+            start, end = offsets[span.start], offsets[span.end]
+        yield span.text, pos, start, end, False
+        if parts:
+            for part in compound_parts(span.text):
+                yield part, pos, start, end, True
+
+
+class ThaiAnalyzer(Analyzer):
+    """Whoosh analyzer for Thai (and the Latin and digits mixed into it); see analyze()."""
+
+    def __eq__(self, other):
+        return isinstance(other, ThaiAnalyzer)
+
+    def __hash__(self):
+        return hash(ThaiAnalyzer)
+
+    def __call__(
+        self,
+        value,
+        positions=False,
+        chars=False,
+        keeporiginal=False,
+        removestops=True,
+        start_pos=0,
+        start_char=0,
+        tokenize=True,
+        mode="",
+        **kwargs,
+    ):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for term, pos, start, end, _is_part in analyze(value, parts=(mode != "phrase")):
+            token.text = term
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = term
+            if positions:
+                token.pos = start_pos + pos
+            if chars:
+                token.startchar = start_char + start
+                token.endchar = start_char + end
+            yield token

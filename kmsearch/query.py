@@ -1,0 +1,133 @@
+"""From what a person types to a Whoosh query.
+
+People type questions and keywords, not search syntax, so there is no query language to get
+wrong: text in double quotes is a phrase, everything else is words. A question is not an AND
+of its words: each word is a clause (the word itself, or all the parts of a compound), and a
+document scores by the clauses it meets, more clauses scoring higher. Very common words
+(ที่, การ, ต้อง, อะไร ...) are dropped when the query has other words. Field syntax such as
+``audience:staff`` is just words here, and the audience filter is applied by the searcher
+outside this query, so nothing typed can lift it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from whoosh import query as q
+
+from kmsearch.analysis import analyze
+
+# Field weights: a word in the title says more than one in the body.
+FIELD_BOOSTS = {"title": 3.0, "meta": 2.0, "content": 1.0}
+_PHRASE = re.compile(r'"([^"]+)"|“([^”]+)”')
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    from pythainlp.corpus import thai_stopwords
+
+    return frozenset(thai_stopwords())
+
+
+@dataclass
+class ParsedQuery:
+    phrases: list[list[str]] = field(default_factory=list)  # word terms of each phrase
+    words: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # (term, parts)
+
+    @property
+    def empty(self) -> bool:
+        return not self.phrases and not self.words
+
+    def highlight_groups(self) -> list[tuple[str, tuple[str, ...]]]:
+        """Each query word with the first-level parts to mark when the word itself is absent."""
+        groups = [(t, ()) for phrase in self.phrases for t in phrase]
+        groups += [(term, tuple(_top_level(term, parts))) for term, parts in self.words]
+        return groups
+
+
+def parse(text: str) -> ParsedQuery:
+    """Split typed text into phrases and word clauses, analysed like the documents."""
+    parsed = ParsedQuery()
+    rest = []
+    last = 0
+    for m in _PHRASE.finditer(text):
+        rest.append(text[last : m.start()])
+        last = m.end()
+        words = [t for t, _pos, _s, _e, part in analyze(m.group(1) or m.group(2)) if not part]
+        if len(words) > 1:
+            parsed.phrases.append(words)
+        else:
+            rest.append(" " + " ".join(words) + " ")
+    rest.append(text[last:])
+    clauses: dict[str, list[str]] = {}
+    current = None  # the word whose parts follow; None for a repeated word
+    for term, _pos, _s, _e, is_part in analyze(" ".join(rest)):
+        if is_part:
+            if current is not None:
+                clauses[current].append(term)
+        elif term in clauses:
+            current = None
+        else:
+            clauses[term] = []
+            current = term
+    words = [(t, tuple(parts)) for t, parts in clauses.items()]
+    content_words = [w for w in words if w[0] not in stopwords()]
+    if content_words or parsed.phrases:
+        words = content_words
+    parsed.words = words
+    return parsed
+
+
+def _term_anywhere(term: str) -> q.Query:
+    return q.Or([q.Term(name, term, boost=b) for name, b in FIELD_BOOSTS.items()])
+
+
+def _clause(term: str, parts: tuple[str, ...]) -> q.Query:
+    """The word, or (when it is a compound) all of its top-level parts together."""
+    whole = _term_anywhere(term)
+    if not parts:
+        return whole
+    # Only the first-level split is required together; deeper parts are in the tuple too
+    # and are too loose to require (they are optional boosts through the whole term).
+    top = _top_level(term, parts)
+    if not top:
+        return whole
+    return q.Or([whole, q.And([_term_anywhere(p) for p in top], boost=0.8)])
+
+
+def _top_level(term: str, parts: tuple[str, ...]) -> list[str]:
+    """The parts whose concatenation is the term (the first-level split)."""
+    out, rest = [], term
+    for p in parts:
+        if rest.startswith(p):
+            out.append(p)
+            rest = rest[len(p) :]
+            if not rest:
+                return out
+    return []
+
+
+def build(parsed: ParsedQuery, loose_phrases: bool = False) -> q.Query:
+    """Whoosh query of parsed; loose_phrases turns phrases into all-words-required clauses."""
+    clauses: list[q.Query] = []
+    for words in parsed.phrases:
+        if loose_phrases:
+            clauses.append(q.And([_term_anywhere(w) for w in words]))
+        else:
+            clauses.append(
+                q.Or(
+                    [
+                        q.Phrase("content", words, boost=FIELD_BOOSTS["content"]),
+                        q.Phrase("title", words, boost=FIELD_BOOSTS["title"]),
+                    ]
+                )
+            )
+    words = [_clause(term, parts) for term, parts in parsed.words]
+    if parsed.phrases:
+        # Phrases are required; the other words rank among the documents that have them.
+        required = q.And(clauses)
+        return q.AndMaybe(required, q.Or(words)) if words else required
+    # scale rewards documents that meet more of the words (coordination).
+    return q.Or(words, scale=0.9)

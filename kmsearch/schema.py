@@ -1,0 +1,53 @@
+"""The one Whoosh schema of kmsearch, and the metadata vocabulary documents use."""
+
+from __future__ import annotations
+
+import hashlib
+
+from whoosh import fields
+
+from kmsearch.analysis import ThaiAnalyzer
+
+AUDIENCES = ("public", "staff")
+DOC_TYPES = ("manual", "guide", "form", "regulation", "plan", "note", "report")
+
+# Thai labels for pages and reports.
+DOC_TYPE_LABELS = {
+    "manual": "คู่มือ",
+    "guide": "คำแนะนำประชาชน",
+    "form": "แบบฟอร์ม",
+    "regulation": "ระเบียบ/กฎหมาย",
+    "plan": "แผน",
+    "note": "บันทึก",
+    "report": "รายงาน",
+}
+AUDIENCE_LABELS = {"public": "ประชาชน", "staff": "เฉพาะเจ้าหน้าที่"}
+
+
+def doc_id_for(key: str) -> str:
+    """Stable 16-hex id of a document from its absolute source path: used in every URL."""
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
+
+
+def get_schema() -> fields.Schema:
+    """Fields of an indexed document. Text fields share one Thai analyzer."""
+    thai = ThaiAnalyzer()
+    return fields.Schema(
+        doc_id=fields.ID(stored=True, unique=True),
+        key=fields.ID(stored=True),  # absolute source path: identity across runs
+        path=fields.STORED,  # the path as it was given to `index`
+        filename=fields.STORED,
+        title=fields.TEXT(analyzer=thai, stored=True, phrase=True),
+        content=fields.TEXT(analyzer=thai, stored=True, phrase=True),
+        # topic, division and experts as searchable words ("กองคลัง", "นายช่างโยธา")
+        meta=fields.TEXT(analyzer=thai, phrase=False),
+        topic=fields.ID(stored=True),
+        division=fields.ID(stored=True, sortable=True),
+        expert=fields.KEYWORD(stored=True, commas=True, lowercase=False, sortable=True),
+        audience=fields.ID(stored=True),
+        doc_type=fields.ID(stored=True, sortable=True),
+        updated=fields.ID(stored=True, sortable=True),  # ISO date or ""
+        superseded_by=fields.ID(stored=True),  # doc_id of the current document, or ""
+        content_hash=fields.STORED,
+        indexed_at=fields.STORED,
+    )

@@ -1,0 +1,324 @@
+"""Searching the index: the one code path behind the CLI, the web pages and the JSON API.
+
+The audience rule lives here and only here: a citizen's search runs with a filter that admits
+public documents alone, inside Whoosh, so results, totals, facet counts, snippets and
+suggestions are all computed from documents the citizen may see.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from whoosh import query as q
+from whoosh import sorting
+
+from kmsearch import indexstore
+from kmsearch import query as querymod
+from kmsearch.home import Home
+from kmsearch.schema import AUDIENCES
+from kmsearch.snippets import make_fragments
+from kmsearch.suggest import suggest
+
+FACETS = ("division", "expert", "doc_type")
+
+
+class EmptyQueryError(ValueError):
+    """The query has no words to search for."""
+
+
+class NoIndexError(RuntimeError):
+    """Nothing has been indexed in this home yet."""
+
+
+@dataclass
+class Hit:
+    doc_id: str
+    path: str
+    title: str
+    topic: str
+    division: str
+    expert: list[str]
+    audience: str
+    doc_type: str
+    updated: dt.date | None
+    score: float
+    snippet: str = ""
+    fragments: list[tuple[str, bool]] = field(default_factory=list)
+    superseded_by: str | None = None
+    superseded_by_title: str | None = None
+
+    def to_dict(self) -> dict:
+        """The hit as the CLI contract's JSON shows it."""
+        return {
+            "path": self.path,
+            "title": self.title,
+            "topic": self.topic,
+            "division": self.division,
+            "expert": self.expert,
+            "audience": self.audience,
+            "doc_type": self.doc_type,
+            "score": round(self.score, 4),
+            "snippet": self.snippet,
+            "doc_id": self.doc_id,
+            "updated": self.updated.isoformat() if self.updated else None,
+            "superseded_by": self.superseded_by,
+        }
+
+
+@dataclass
+class SearchResult:
+    query: str
+    total: int
+    hits: list[Hit]
+    suggestion: str | None
+    facets: dict[str, list[tuple[str, int]]]
+    page: int
+    pagecount: int
+    pagelen: int
+
+    def to_dict(self) -> dict:
+        return {
+            "query": self.query,
+            "total": self.total,
+            "hits": [h.to_dict() for h in self.hits],
+            "suggestion": self.suggestion,
+        }
+
+
+@dataclass
+class Document:
+    doc_id: str
+    path: str
+    title: str
+    topic: str
+    division: str
+    expert: list[str]
+    audience: str
+    doc_type: str
+    updated: dt.date | None
+    source: Path
+    filename: str
+    text: str = ""
+    superseded_by: str | None = None
+    superseded_by_title: str | None = None
+    replaces: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def media_type(self) -> str:
+        from indexer.extract import MEDIA_TYPES
+
+        return MEDIA_TYPES.get(self.source.suffix.lower(), "application/octet-stream")
+
+
+def _date(value: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _experts(value: str) -> list[str]:
+    return [e for e in (value or "").split(",") if e]
+
+
+def audience_filter(audience: str) -> q.Query | None:
+    """What an audience may see: citizens only public documents; staff everything."""
+    if audience not in AUDIENCES:
+        raise ValueError(f"audience must be one of {AUDIENCES}, not {audience!r}")
+    return q.Term("audience", "public") if audience == "public" else None
+
+
+class SearchService:
+    """Searches one home's index; reuses a searcher per thread and follows index swaps."""
+
+    def __init__(self, home: Home):
+        self.home = home
+        self._local = threading.local()
+
+    # --- searcher management -----------------------------------------------------------
+    def _searcher(self):
+        """This thread's searcher, reopened when CURRENT changed, refreshed otherwise."""
+        local = self._local
+        generation = indexstore.current_generation(self.home)
+        if generation is None:
+            raise NoIndexError(f"no index in {self.home.path}: run `kmsearch index` first")
+        if getattr(local, "generation", None) != generation:
+            old = getattr(local, "searcher", None)
+            ix = indexstore.open_current(self.home)
+            if ix is None:
+                raise NoIndexError(f"no index in {self.home.path}: run `kmsearch index` first")
+            local.searcher = ix.searcher()
+            local.generation = generation
+            if old is not None:
+                old.close()
+        else:
+            local.searcher = local.searcher.refresh()
+        return local.searcher
+
+    def close(self) -> None:
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is not None:
+            searcher.close()
+            self._local.searcher = None
+            self._local.generation = None
+
+    # --- search ------------------------------------------------------------------------
+    def search(
+        self,
+        text: str,
+        audience: str = "staff",
+        division: str | None = None,
+        expert: str | None = None,
+        doc_type: str | None = None,
+        page: int = 1,
+        pagelen: int = 10,
+    ) -> SearchResult:
+        """Search text as audience, optionally narrowed by facet values."""
+        if not text or not text.strip():
+            raise EmptyQueryError("the query is empty: type some words to search for")
+        visible = audience_filter(audience)
+        parsed = querymod.parse(text)
+        searcher = self._searcher()
+        narrowed = [visible] if visible is not None else []
+        for name, value in (("division", division), ("expert", expert), ("doc_type", doc_type)):
+            if value:
+                narrowed.append(q.Term(name, value))
+        flt = q.And(narrowed) if narrowed else None
+        page = max(1, page)
+        hits, total, facets, pagecount = [], 0, {name: [] for name in FACETS}, 0
+        if not parsed.empty:
+            whoosh_q = querymod.build(parsed)
+            results = self._run(searcher, whoosh_q, flt, page, pagelen)
+            if results.total == 0 and parsed.phrases:
+                # The segmenter may cut a phrase differently in the document: require its
+                # words instead of their order rather than answer nothing.
+                results = self._run(searcher, querymod.build(parsed, True), flt, page, pagelen)
+            total = results.total
+            pagecount = results.pagecount
+            terms = parsed.highlight_groups()
+            for hit in results:
+                hits.append(self._hit(searcher, hit, terms, visible))
+            facets = self._facets(results.results)
+        return SearchResult(
+            query=text,
+            total=total,
+            hits=hits,
+            suggestion=suggest(searcher, text, parsed, visible),
+            facets=facets,
+            page=page,
+            pagecount=pagecount,
+            pagelen=pagelen,
+        )
+
+    def _run(self, searcher, whoosh_q, flt, page, pagelen):
+        groupedby = [
+            sorting.FieldFacet("division"),
+            sorting.FieldFacet("expert", allow_overlap=True),
+            sorting.FieldFacet("doc_type"),
+        ]
+        groupedby = {name: facet for name, facet in zip(FACETS, groupedby, strict=True)}
+        return searcher.search_page(
+            whoosh_q, page, pagelen=pagelen, filter=flt, groupedby=groupedby, maptype=sorting.Count
+        )
+
+    @staticmethod
+    def _facets(results) -> dict[str, list[tuple[str, int]]]:
+        out = {}
+        for name in FACETS:
+            counts = results.groups(name)
+            out[name] = sorted(
+                ((k, v) for k, v in counts.items() if k), key=lambda kv: (-kv[1], kv[0])
+            )
+        return out
+
+    def _hit(self, searcher, hit, terms, visible) -> Hit:
+        fields = hit.fields()
+        fragments = make_fragments(fields.get("content", ""), terms)
+        superseded = fields.get("superseded_by") or None
+        if superseded and self._visible(searcher, superseded, visible) is None:
+            superseded = None  # never name a document the searcher may not see
+        return Hit(
+            doc_id=fields["doc_id"],
+            path=fields["path"],
+            title=fields.get("title", ""),
+            topic=fields.get("topic", ""),
+            division=fields.get("division", ""),
+            expert=_experts(fields.get("expert", "")),
+            audience=fields.get("audience", "staff"),
+            doc_type=fields.get("doc_type", ""),
+            updated=_date(fields.get("updated", "")),
+            score=float(hit.score or 0.0),
+            snippet="".join(text for text, _ in fragments),
+            fragments=fragments,
+            superseded_by=superseded,
+            superseded_by_title=self._title_of(searcher, superseded),
+        )
+
+    @staticmethod
+    def _title_of(searcher, doc_id: str | None) -> str | None:
+        if not doc_id:
+            return None
+        stored = searcher.document(doc_id=doc_id)
+        return stored.get("title") if stored else None
+
+    # --- documents ---------------------------------------------------------------------
+    def document(self, doc_id: str, audience: str) -> Document | None:
+        """The document doc_id if it exists and audience may see it, else None."""
+        visible = audience_filter(audience)
+        if not doc_id or not all(c in "0123456789abcdef" for c in doc_id):
+            return None
+        searcher = self._searcher()
+        wanted = q.Term("doc_id", doc_id)
+        if visible is not None:
+            wanted = q.And([wanted, visible])
+        found = searcher.search(wanted, limit=1)
+        if not found:
+            return None
+        doc = self._document(searcher, found[0].fields(), with_text=True)
+        # A citizen is pointed only to replacements and predecessors they may see.
+        if doc.superseded_by and self._visible(searcher, doc.superseded_by, visible) is None:
+            doc.superseded_by = doc.superseded_by_title = None
+        older = q.Term("superseded_by", doc_id)
+        if visible is not None:
+            older = q.And([older, visible])
+        doc.replaces = [(h["doc_id"], h["title"]) for h in searcher.search(older, limit=None)]
+        return doc
+
+    @staticmethod
+    def _visible(searcher, doc_id, visible):
+        wanted = q.Term("doc_id", doc_id)
+        if visible is not None:
+            wanted = q.And([wanted, visible])
+        found = searcher.search(wanted, limit=1)
+        return found[0] if found else None
+
+    def documents(self, audience: str) -> list[Document]:
+        """Every document audience may see (without text), for browsing pages."""
+        visible = audience_filter(audience)
+        searcher = self._searcher()
+        everything = visible if visible is not None else q.Every()
+        found = searcher.search(everything, limit=None)
+        docs = [self._document(searcher, hit.fields(), with_text=False) for hit in found]
+        return sorted(docs, key=lambda d: (d.division, d.topic, d.title))
+
+    def _document(self, searcher, fields: dict, with_text: bool) -> Document:
+        superseded = fields.get("superseded_by") or None
+        return Document(
+            doc_id=fields["doc_id"],
+            path=fields["path"],
+            title=fields.get("title", ""),
+            topic=fields.get("topic", ""),
+            division=fields.get("division", ""),
+            expert=_experts(fields.get("expert", "")),
+            audience=fields.get("audience", "staff"),
+            doc_type=fields.get("doc_type", ""),
+            updated=_date(fields.get("updated", "")),
+            source=Path(fields["key"]),
+            filename=fields.get("filename", ""),
+            text=fields.get("content", "") if with_text else "",
+            superseded_by=superseded,
+            superseded_by_title=self._title_of(searcher, superseded),
+        )

@@ -1,0 +1,95 @@
+"""Snippets: the part of a document that best shows why it matched, with matches marked.
+
+Matches are found by running the same analyzer over the stored (normalised) text, so the
+marked characters are exactly the words or compound parts the query matched, never half a
+Thai character cluster.
+"""
+
+from __future__ import annotations
+
+import re
+
+from kmsearch.analysis import analyze
+
+WIDTH = 220  # characters of context shown; about two lines on a phone
+
+
+def match_spans(text: str, terms: set[str]) -> list[tuple[int, int, str]]:
+    """(start, end, term) of every token of text that is one of terms, overlaps merged."""
+    spans: list[tuple[int, int, str]] = []
+    for term, _pos, start, end, is_part in analyze(text):
+        if term not in terms:
+            continue
+        if is_part:
+            # A part matched inside a compound: mark just the part within the word.
+            offset = text.find(term, start, end)
+            if offset >= 0:
+                start, end = offset, offset + len(term)
+        if spans and start < spans[-1][1]:
+            last = spans[-1]
+            spans[-1] = (min(last[0], start), max(last[1], end), last[2])
+        else:
+            spans.append((start, end, term))
+    return spans
+
+
+def _best_window(spans: list[tuple[int, int, str]], width: int) -> int:
+    """Start of the window of width characters holding the most distinct matched terms."""
+    best_start, best_score = spans[0][0], (-1, -1)
+    for i, (start, _end, _term) in enumerate(spans):
+        inside = [s for s in spans[i:] if s[1] <= start + width]
+        score = (len({s[2] for s in inside}), len(inside))
+        if score > best_score:
+            best_start, best_score = start, score
+    return best_start
+
+
+def marked_spans(text: str, groups: list[tuple[str, tuple[str, ...]]]) -> list[tuple[int, int, str]]:
+    """Spans to mark: the query's words; the parts of a query compound only where the
+    document lacks the compound itself (so ยังชีพ does not light up every ยัง)."""
+    words = {word for word, _parts in groups}
+    spans = match_spans(text, words) if words else []
+    found = {term for *_, term in spans}
+    missing_parts = {p for word, parts in groups if word not in found for p in parts}
+    if missing_parts:
+        spans = match_spans(text, words | missing_parts)
+    return spans
+
+
+def make_fragments(
+    text: str, groups: list[tuple[str, tuple[str, ...]]], width: int = WIDTH
+) -> list[tuple[str, bool]]:
+    """The snippet as (text, is_match) pieces, with "…" where the text was cut."""
+    if not text:
+        return []
+    spans = marked_spans(text, groups)
+    if spans:
+        anchor = _best_window(spans, width)
+        start = max(0, anchor - width // 5)
+        space = text.rfind(" ", start - 20 if start > 20 else 0, anchor)
+        if start > 0 and space > 0:
+            start = space + 1
+    else:
+        start = 0
+    end = min(len(text), start + width)
+    if end < len(text):
+        space = text.rfind(" ", end - 30, end)
+        if space > start:
+            end = space
+    pieces: list[tuple[str, bool]] = []
+    if start > 0:
+        pieces.append(("…", False))
+    cursor = start
+    for s, e, _term in spans:
+        if e <= start or s >= end:
+            continue
+        s, e = max(s, start), min(e, end)
+        if s > cursor:
+            pieces.append((text[cursor:s], False))
+        pieces.append((text[s:e], True))
+        cursor = e
+    if cursor < end:
+        pieces.append((text[cursor:end], False))
+    if end < len(text):
+        pieces.append(("…", False))
+    return [(re.sub(r"\s+", " ", t), m) for t, m in pieces if t]
