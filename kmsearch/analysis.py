@@ -27,7 +27,7 @@ from kmsearch.thai import normalize_with_offsets
 ENGINE = "nlpo3"
 
 # Bumped whenever tokens change, so an incremental run re-reads every document.
-ANALYZER_VERSION = "1"
+ANALYZER_VERSION = "2"
 
 _THAI = "\u0e01-\u0e3a\u0e40-\u0e45\u0e47-\u0e4e"  # letters, vowels, marks; not ฯ ๆ ฿ digits
 # Runs of text the segmenter never sees whole: Thai abbreviations (พ.ร.บ., ภ.ป.1), Latin
@@ -92,9 +92,10 @@ def word_spans(norm: str) -> list[Span]:
     return spans
 
 
-# Shorter words are not split: four-letter words cut into two-letter "words" (ราคา -> รา|คา,
-# ธรรม -> ธร|รม) are nearly always false parts that only add noise and postings.
-MIN_COMPOUND = 5
+# Shorter words are not split: four- and five-letter words cut into two-letter "words"
+# (ราคา -> รา|คา, อัตรา -> อัต|รา, กำลัง -> กำ|ลัง) are nearly always false parts that only add
+# noise and postings.
+MIN_COMPOUND = 6
 
 
 @lru_cache(maxsize=200_000)

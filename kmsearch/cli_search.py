@@ -104,7 +104,37 @@ def _print_readable(result) -> None:
         click.echo(f"   {hit.path}")
 
 
+def _evaluate_command(group: click.Group) -> None:
+    from kmsearch.cli import pass_ctx
+
+    @group.command("evaluate")
+    @click.argument("judgments", type=click.Path(exists=True))
+    @click.option("--failures", is_flag=True, help="Also list the queries that missed.")
+    @pass_ctx
+    def evaluate_cmd(ctx, judgments, failures):
+        """Measure search relevance on judged queries (success@1, recall@10, MRR@10)."""
+        from kmsearch.evaluation import JudgmentError, evaluate, format_table, load_judgments
+        from kmsearch.search import NoIndexError, SearchService
+
+        try:
+            items = load_judgments(judgments)
+            service = SearchService(ctx.home)
+            report = evaluate(service, items)
+        except (JudgmentError, NoIndexError) as e:
+            raise click.ClickException(str(e)) from None
+        click.echo(format_table(report))
+        if failures:
+            for o in report.failures():
+                j = o.judgment
+                click.echo(
+                    f"\n[{j.category}/{j.audience}] {j.query!r} -> {o.searched!r}: rr={o.rr:.2f} "
+                    f"leaks={o.leaks}\n  want {j.best} (+{len(j.acceptable)})\n  got  "
+                    + "\n       ".join(o.ranked[:5])
+                )
+
+
 def register(group: click.Group) -> None:
     """Add this module's commands to the main group."""
     _index_command(group)
     _search_command(group)
+    _evaluate_command(group)

@@ -35,6 +35,9 @@ def stopwords() -> frozenset[str]:
 class ParsedQuery:
     phrases: list[list[str]] = field(default_factory=list)  # word terms of each phrase
     words: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # (term, parts)
+    # Adjacent words of the query, in order, where one of them is not a stop word: stop words
+    # are too common to search alone but still mark a phrase (อัตรา|กำลัง: กำลัง is one).
+    pairs: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -63,7 +66,10 @@ def parse(text: str) -> ParsedQuery:
     rest.append(text[last:])
     clauses: dict[str, list[str]] = {}
     current = None  # the word whose parts follow; None for a repeated word
+    sequence: list[str] = []
     for term, _pos, _s, _e, is_part in analyze(" ".join(rest)):
+        if not is_part:
+            sequence.append(term)
         if is_part:
             if current is not None:
                 clauses[current].append(term)
@@ -77,6 +83,14 @@ def parse(text: str) -> ParsedQuery:
     if content_words or parsed.phrases:
         words = content_words
     parsed.words = words
+    kept = {t for t, _ in words}
+    parsed.pairs = list(
+        dict.fromkeys(
+            (a, b)
+            for a, b in zip(sequence, sequence[1:], strict=False)
+            if (a in kept or b in kept) and a != b
+        )
+    )
     return parsed
 
 
@@ -94,7 +108,11 @@ def _clause(term: str, parts: tuple[str, ...]) -> q.Query:
     top = _top_level(term, parts)
     if not top:
         return whole
-    return q.Or([whole, q.And([_term_anywhere(p) for p in top], boost=0.8)])
+    # The parts must stand next to each other, as the segmenter may have cut the same
+    # compound in the document; anywhere in the text would let ธรรม of ค่าธรรมเนียม match
+    # ดำรงธรรม.
+    together = [q.Phrase(name, top, boost=FIELD_BOOSTS[name] * 0.8) for name in ("title", "content")]
+    return q.Or([whole, *together])
 
 
 def _top_level(term: str, parts: tuple[str, ...]) -> list[str]:
@@ -129,5 +147,8 @@ def build(parsed: ParsedQuery, loose_phrases: bool = False) -> q.Query:
         # Phrases are required; the other words rank among the documents that have them.
         required = q.And(clauses)
         return q.AndMaybe(required, q.Or(words)) if words else required
+    # Words that stand together in the query score more where they stand together in the
+    # text (อัตรา กำลัง in แผนอัตรากำลัง, not อัตรา of tax rates and กำลัง elsewhere).
+    together = [q.Phrase("content", list(pair), boost=1.5) for pair in parsed.pairs]
     # scale rewards documents that meet more of the words (coordination).
-    return q.Or(words, scale=0.9)
+    return q.Or(words + together, scale=0.9)

@@ -46,9 +46,18 @@ def _keyboard_layout(searcher, raw: str, visible) -> str | None:
     from pythainlp.util import eng_to_thai
 
     thai = normalize(eng_to_thai(text))
-    if not _THAI.search(thai) or not _finds(searcher, thai, visible):
+    if not _THAI.search(thai) or not _plausible(searcher, thai):
         return None
-    return thai
+    return thai if _finds(searcher, thai, visible) else None
+
+
+def _plausible(searcher, text: str) -> bool:
+    """Converted text reads as words the index knows, not as letter soup (SMART -> ฆ?ฤฑธ)."""
+    words = [s.text for s in word_spans(text)]
+    if not words or not all(_THAI.search(w) for w in words):
+        return False
+    known = sum(1 for w in words if len(w) > 1 and _known(searcher, w))
+    return known / len(words) >= 0.75
 
 
 def _typos(searcher, raw: str, visible) -> str | None:
