@@ -1,0 +1,107 @@
+"""The Flask front end of kmsearch: search, browse, documents, staff sign-in.
+
+`create_app(home)` builds the app the same way for `kmsearch serve`, the tests and the load
+benchmark (the app-factory pattern of Flask's flaskr tutorial).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import weakref
+
+from flask import Flask
+
+from kmsearch.home import Home
+
+PRIVACY_CONTACT = (
+    "เจ้าหน้าที่คุ้มครองข้อมูลส่วนบุคคล (DPO) สำนักปลัด เทศบาลตำบลประจันตคาม อำเภอประจันตคาม จังหวัดปราจีนบุรี"
+)
+
+
+def create_app(home: Home | str | os.PathLike | None = None, test_config: dict | None = None):
+    """Build the web app over a kmsearch home (default: KMSEARCH_HOME or ./var)."""
+    from web import auth, browse, csrf, documents, labels, pages, search
+    from web.converters import RegexConverter
+    from web.services import EXTENSION, Services
+
+    home = home if isinstance(home, Home) else Home(home)
+    home.ensure()
+    app = Flask(__name__)
+    app.config.from_mapping(
+        SECRET_KEY=home.secret_key(),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=home.setting("secure_cookies") == "1",
+        SESSION_COOKIE_NAME="kmsearch_session",
+        PERMANENT_SESSION_LIFETIME=auth.SESSION_LIFETIME,
+        MAX_CONTENT_LENGTH=64 * 1024,  # the only uploads are two small forms
+        PRIVACY_CONTACT=PRIVACY_CONTACT,
+    )
+    app.json.ensure_ascii = False  # Thai stays readable in /api/search
+    if test_config:
+        app.config.from_mapping(test_config)
+
+    services = Services(home, app.logger)
+    app.extensions[EXTENSION] = services
+    # Flush queued access-log rows when the app goes away or the interpreter exits.
+    weakref.finalize(app, services.close)
+    _purge_old_rows(app, services)
+
+    app.url_map.converters["regex"] = RegexConverter
+    csrf.init_app(app)
+    labels.register(app)
+    for module in (search, browse, documents, auth, pages):
+        app.register_blueprint(module.bp)
+    dashboard_url = _register_dashboard(app)
+
+    app.context_processor(
+        lambda: {"current_staff": auth.current_staff, "dashboard_url": dashboard_url}
+    )
+    app.after_request(_security_headers)
+    return app
+
+
+def _register_dashboard(app: Flask) -> str | None:
+    """Mount the KM dashboard (built separately) if its module exists; return its URL."""
+    try:
+        dashboard = importlib.import_module("web.dashboard")
+    except ModuleNotFoundError as e:
+        if e.name != "web.dashboard":
+            raise
+        return None
+    app.register_blueprint(dashboard.bp, url_prefix="/dashboard")
+    rules = {rule.rule for rule in app.url_map.iter_rules()}
+    return "/dashboard" if "/dashboard" in rules else "/dashboard/"
+
+
+def _purge_old_rows(app: Flask, services) -> None:
+    """Apply the retention period at start-up, so an unattended server still forgets on time."""
+    from kmsearch.store import accesslog, roster
+
+    try:
+        with services.engine.begin() as conn:
+            removed = accesslog.purge(conn, services.home.log_retention_days)
+            roster.purge_login_attempts(conn)
+        if removed:
+            app.logger.info("access log: removed %d row(s) past retention", removed)
+    except Exception:  # a locked or read-only database must not stop the search from starting
+        app.logger.exception("access log: purge at start-up failed")
+
+
+def _security_headers(response):
+    """No inline script anywhere, so a strict policy costs nothing; staff pages are not cached."""
+    from web.auth import current_staff
+
+    headers = response.headers
+    headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'",
+    )
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")  # queries stay off other sites' logs
+    headers.setdefault("X-Frame-Options", "DENY")
+    if current_staff() is not None:
+        headers["Cache-Control"] = "private, no-store"
+    return response

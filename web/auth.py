@@ -1,0 +1,135 @@
+"""Staff sign-in: who is signed in, the decorators that guard views, and the sign-in form.
+
+Citizens never sign in; a request without a signed-in staff member is a citizen's and
+sees public documents only (see `audience`). Staff are re-read from the roster on every
+request, so deactivating someone in the CLI ends their access at their next click.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import timedelta
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from kmsearch.store import roster
+from web import csrf
+from web.services import services
+
+bp = Blueprint("auth", __name__)
+
+MAX_FAILURES = 5
+WINDOW = timedelta(minutes=15)
+SESSION_LIFETIME = timedelta(hours=10)  # a working day; staff sign in again the next morning
+
+
+def current_staff() -> dict | None:
+    """The signed-in staff member (roster dict without the password hash), or None."""
+    if "staff" not in g:
+        g.staff = _load_staff()
+    return g.staff
+
+
+def _load_staff() -> dict | None:
+    staff_id = session.get("staff_id")
+    if staff_id is None:
+        return None
+    with services().engine.connect() as conn:
+        person = roster.get(conn, staff_id)
+    if person is None or not roster.can_sign_in(person):
+        session.clear()
+        return None
+    return person
+
+
+def audience() -> str:
+    """'staff' for a signed-in staff member, else 'public': the one place this is decided."""
+    return "staff" if current_staff() else "public"
+
+
+def login_required(view):
+    """Send anyone not signed in to the sign-in page, then back here."""
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if current_staff() is None:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def role_required(*roles: str):
+    """Like login_required, and the staff member's role must be one of roles (else 403)."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            person = current_staff()
+            if person is None:
+                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            if person["role"] not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return login_required(wrapped)
+
+    return decorator
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: `next` must not become an open redirect."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return url_for("search.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    next_url = _safe_next(request.values.get("next"))
+    if request.method == "GET":
+        if current_staff():
+            return redirect(next_url)
+        return render_template("login.html", next=next_url)
+
+    username = (request.form.get("username") or "").strip().lower()[:64]
+    password = request.form.get("password") or ""
+    client = roster.client_key(current_app.secret_key, request.remote_addr)
+    engine = services().engine
+    with engine.begin() as conn:
+        if roster.recent_failures(conn, username, client, WINDOW) >= MAX_FAILURES:
+            message = "ลงชื่อเข้าใช้ผิดหลายครั้งเกินไป กรุณารอ 15 นาทีแล้วลองใหม่"
+            return render_template(
+                "login.html", next=next_url, error=message, username=username
+            ), 429
+    # The password check (scrypt) runs outside the transaction: it must not hold a DB lock.
+    with engine.connect() as conn:
+        person = roster.authenticate(conn, username, password)
+    with engine.begin() as conn:
+        roster.record_login_attempt(conn, username, client, success=person is not None)
+    if person is None:
+        message = "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง"
+        return render_template("login.html", next=next_url, error=message, username=username)
+
+    session.clear()  # a fresh session: nothing from before sign-in carries over
+    session.permanent = True
+    session["staff_id"] = person["id"]
+    csrf.rotate()
+    current_app.logger.info("sign-in: staff id %s", person["id"])
+    return redirect(next_url)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    session.clear()
+    return redirect(url_for("search.index"))

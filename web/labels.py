@@ -1,0 +1,68 @@
+"""Thai words for the values stored in English, and Buddhist-Era dates.
+
+Dates are shown as `14 มี.ค. 2568`: Arabic digits (as most Thai government web pages do,
+and what people type) with the Buddhist-Era year (B.E. = C.E. + 543).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+DOC_TYPES = {
+    "manual": "คู่มือการปฏิบัติงาน",
+    "guide": "คู่มือสำหรับประชาชน",
+    "form": "แบบฟอร์ม",
+    "regulation": "ระเบียบ/กฎหมาย",
+    "plan": "แผนงาน",
+    "note": "บันทึกความรู้",
+    "report": "รายงาน",
+}
+
+AUDIENCES = {"public": "เผยแพร่ต่อประชาชน", "staff": "เฉพาะเจ้าหน้าที่"}
+
+ROLES = {"staff": "เจ้าหน้าที่", "committee": "คณะกรรมการติดตามผล", "admin": "ผู้ดูแลระบบ"}
+
+MONTHS = (
+    "ม.ค.",
+    "ก.พ.",
+    "มี.ค.",
+    "เม.ย.",
+    "พ.ค.",
+    "มิ.ย.",
+    "ก.ค.",
+    "ส.ค.",
+    "ก.ย.",
+    "ต.ค.",
+    "พ.ย.",
+    "ธ.ค.",
+)
+
+
+def doc_type(value: str | None) -> str:
+    """Thai label of a document type; an unknown type is shown as stored, not hidden."""
+    return DOC_TYPES.get(value or "", value or "ไม่ระบุ")
+
+
+def audience(value: str | None) -> str:
+    return AUDIENCES.get(value or "", value or "")
+
+
+def role(value: str | None) -> str:
+    return ROLES.get(value or "", value or "")
+
+
+def thai_date(value: date | datetime | str | None) -> str:
+    """`2025-03-14` -> `14 มี.ค. 2568`; empty for no date."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    return f"{value.day} {MONTHS[value.month - 1]} {value.year + 543}"
+
+
+def register(app) -> None:
+    """Make the labels available to every template as filters."""
+    app.add_template_filter(doc_type, "doc_type")
+    app.add_template_filter(audience, "audience")
+    app.add_template_filter(role, "role")
+    app.add_template_filter(thai_date, "thai_date")

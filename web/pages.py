@@ -1,0 +1,40 @@
+"""Pages without logic of their own (the privacy notice) and the Thai error pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from web.services import services
+
+bp = Blueprint("pages", __name__)
+
+# Thai titles and explanations for the errors a person may meet.
+ERRORS = {
+    400: ("คำขอไม่ถูกต้อง", "กรุณากลับไปหน้าก่อนแล้วลองใหม่อีกครั้ง"),
+    403: ("ไม่มีสิทธิ์เข้าถึง", "หน้านี้สำหรับผู้มีสิทธิ์เท่านั้น"),
+    404: ("ไม่พบหน้าที่ต้องการ", "เอกสารหรือหน้านี้ไม่มีอยู่ หรือไม่ได้เผยแพร่ต่อสาธารณะ"),
+    405: ("คำขอไม่ถูกต้อง", "กรุณากลับไปหน้าก่อนแล้วลองใหม่อีกครั้ง"),
+    410: ("ไม่มีไฟล์ต้นฉบับแล้ว", "ไฟล์ต้นฉบับของเอกสารนี้ถูกย้ายหรือลบ กรุณาติดต่อผู้รู้ที่ระบุในหน้าเอกสาร"),
+    429: ("ลองบ่อยเกินไป", "กรุณารอสักครู่แล้วลองใหม่"),
+    500: ("ระบบขัดข้อง", "ขออภัยในความไม่สะดวก กรุณาลองใหม่ภายหลัง"),
+}
+CSRF_MESSAGE = "แบบฟอร์มหมดอายุหรือไม่ถูกต้อง กรุณาโหลดหน้าใหม่แล้วส่งอีกครั้ง"
+
+
+@bp.route("/privacy")
+def privacy():
+    days = services().home.log_retention_days
+    return render_template("privacy.html", days=days, contact=current_app.config["PRIVACY_CONTACT"])
+
+
+@bp.app_errorhandler(HTTPException)
+def http_error(error: HTTPException):
+    """Thai error pages; JSON for the API so scripts get a readable body too."""
+    code = error.code or 500
+    title, detail = ERRORS.get(code, (error.name, ""))
+    if error.description == "csrf":
+        detail = CSRF_MESSAGE
+    if request.path.startswith("/api/"):
+        return {"error": title, "detail": detail}, code
+    return render_template("error.html", code=code, title=title, detail=detail), code
