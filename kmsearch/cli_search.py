@@ -133,8 +133,35 @@ def _evaluate_command(group: click.Group) -> None:
                 )
 
 
+def _serve_command(group: click.Group) -> None:
+    from kmsearch.cli import pass_ctx
+
+    @group.command("serve")
+    @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+    @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+    @pass_ctx
+    def serve_cmd(ctx, host, port):
+        """Serve the web front end with waitress (a production WSGI server)."""
+        import signal
+
+        import waitress
+
+        from web import create_app
+
+        app = create_app(ctx.home)
+        # SIGTERM (systemd, docker stop) ends the server like Ctrl-C: waitress finishes the
+        # requests in flight, then the access-log rows still queued are written.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        click.echo(f"kmsearch: serving {ctx.home.path} on http://{host}:{port}/", err=True)
+        try:
+            waitress.serve(app, host=host, port=port, threads=8)
+        finally:
+            app.extensions["kmsearch"].close()
+
+
 def register(group: click.Group) -> None:
     """Add this module's commands to the main group."""
     _index_command(group)
     _search_command(group)
     _evaluate_command(group)
+    _serve_command(group)
