@@ -38,6 +38,7 @@ class ParsedQuery:
     # Adjacent words of the query, in order, where one of them is not a stop word: stop words
     # are too common to search alone but still mark a phrase (อัตรา|กำลัง: กำลัง is one).
     pairs: list[tuple[str, str]] = field(default_factory=list)
+    sequence: list[str] = field(default_factory=list)  # every word of the query, in order
 
     @property
     def empty(self) -> bool:
@@ -83,6 +84,7 @@ def parse(text: str) -> ParsedQuery:
     if content_words or parsed.phrases:
         words = content_words
     parsed.words = words
+    parsed.sequence = sequence
     kept = {t for t, _ in words}
     parsed.pairs = list(
         dict.fromkeys(
@@ -150,5 +152,9 @@ def build(parsed: ParsedQuery, loose_phrases: bool = False) -> q.Query:
     # Words that stand together in the query score more where they stand together in the
     # text (อัตรา กำลัง in แผนอัตรากำลัง, not อัตรา of tax rates and กำลัง elsewhere).
     together = [q.Phrase("content", list(pair), boost=1.5) for pair in parsed.pairs]
+    if len(parsed.sequence) > 2:
+        # The whole query written as in the text (a name like เบี้ยยังชีพคนพิการ) beats
+        # documents that merely share its most frequent pair.
+        together.append(q.Phrase("content", parsed.sequence, boost=3.0))
     # scale rewards documents that meet more of the words (coordination).
     return q.Or(words + together, scale=0.9)
