@@ -8,17 +8,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-DOC_TYPES = {
-    "manual": "คู่มือการปฏิบัติงาน",
-    "guide": "คู่มือสำหรับประชาชน",
-    "form": "แบบฟอร์ม",
-    "regulation": "ระเบียบ/กฎหมาย",
-    "plan": "แผนงาน",
-    "note": "บันทึกความรู้",
-    "report": "รายงาน",
-}
+from kmsearch.schema import AUDIENCE_LABELS, DOC_TYPE_LABELS
 
-AUDIENCES = {"public": "เผยแพร่ต่อประชาชน", "staff": "เฉพาะเจ้าหน้าที่"}
+# One vocabulary for the CLI and the web (the plan's "refine" step): the core's labels.
+DOC_TYPES = DOC_TYPE_LABELS
+AUDIENCES = AUDIENCE_LABELS
 
 ROLES = {"staff": "เจ้าหน้าที่", "committee": "คณะกรรมการติดตามผล", "admin": "ผู้ดูแลระบบ"}
 

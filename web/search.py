@@ -119,6 +119,18 @@ def healthz():
     return "ok\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
 
 
+@bp.app_template_filter("merged")
+def merged_fragments(fragments: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
+    """Join neighbouring pieces of one kind: one <mark> for a word the analyzer split in two."""
+    out: list[tuple[str, bool]] = []
+    for text, is_match in fragments:
+        if out and out[-1][1] == is_match:
+            out[-1] = (out[-1][0] + text, is_match)
+        else:
+            out.append((text, is_match))
+    return out
+
+
 @bp.app_template_global()
 def url_with(**changes) -> str:
     """This search's URL with some parameters changed (None removes one); resets the page."""
