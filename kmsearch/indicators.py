@@ -503,6 +503,7 @@ class KMResults:
     manuals: list[dict]
     health: Health
     staff_counted: list[Person]
+    undated_leavers: list[Person] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -552,11 +553,10 @@ def _warnings(conn: Connection, period: Period, people: Sequence[Person]) -> lis
     """Data problems that make a figure less trustworthy, in Thai for the committee."""
     warnings = []
     gaps = km.undated_leavers(conn)
-    if gaps:
-        names = ", ".join(p.username for p in gaps[:10])
+    if gaps:  # names only on the admin's dashboard (KMResults.undated_leavers), not here
         warnings.append(
-            f"บุคลากรที่ปิดบัญชีแล้วแต่ไม่มีวันสิ้นสุด {len(gaps)} คน ({names}) "
-            "ไม่ถูกนับในตัวชี้วัด กรุณาระบุวันสิ้นสุดในทะเบียนบุคลากร"
+            f"บุคลากรที่ปิดบัญชีแล้วแต่ไม่มีวันสิ้นสุด {len(gaps)} คน ไม่ถูกนับในตัวชี้วัด "
+            "กรุณาระบุวันสิ้นสุดในทะเบียนบุคลากร"
         )
     oldest = km.oldest_access(conn)
     if people and oldest is not None and oldest >= period.until:
@@ -605,5 +605,6 @@ def compute(
         manuals=manuals,
         health=knowledge_health(conn, period, documents, today),
         staff_counted=list(people),
+        undated_leavers=km.undated_leavers(conn),
         warnings=_warnings(conn, period, people),
     )
