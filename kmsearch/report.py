@@ -146,7 +146,11 @@ def _summary_blocks(report: Report) -> list:
     blocks.append(
         Table(
             ["ข้อ", "ตัวชี้วัด", "เป้าหมาย", "ผลการดำเนินงาน", "ผลการประเมิน"],
-            [[i.item, i.name, i.target.text, i.value_text, i.result_text] for i in r.indicators],
+            [
+                # "ร้อยละ 57.14 / (4 จาก 7 คน)": break where a reader would, not mid-phrase.
+                [i.item, i.name, i.target.text, i.value_text.replace(" (", "\n("), i.result_text]
+                for i in r.indicators
+            ],
             [0.08, 0.32, 0.18, 0.24, 0.18],
             "CLLLC",
         )
@@ -427,7 +431,7 @@ class _ThaiPDF:
             self.paragraph(block.text, BODY_PT, "", "C")
         else:
             self.paragraph(block.text)
-        if block.style in ("body", "subtitle"):
+        if block.style in ("body", "subtitle", "note"):
             self.pdf.ln(1.5)
 
     # -- tables ----------------------------------------------------------------------------------
@@ -562,7 +566,7 @@ def _html_block(block, n: int) -> str:
         align = (block.align or "").ljust(len(block.headers), "L")
         head = "".join(f'<th scope="col">{e(h)}</th>' for h in block.headers)
         body = "".join(
-            "<tr>" + "".join(f'<td class="{a}">{e(c)}</td>' for c, a in zip(row, align, strict=True))
+            "<tr>" + "".join(f'<td class="{a}">{e(c).replace(chr(10), "<br>")}</td>' for c, a in zip(row, align, strict=True))
             + "</tr>"
             for row in block.rows
         )  # fmt: skip
