@@ -213,6 +213,22 @@ def staff_client(client, make_staff):
     return client
 
 
+@pytest.fixture
+def staff_client_factory(app, make_staff):
+    """Make a second, signed-in client beside the citizen's `client`."""
+    made = []
+
+    def factory():
+        if not made:
+            make_staff("staffer", full_name="เจ้าหน้าที่ ทดสอบ")
+        made.append(True)
+        other = app.test_client()
+        assert login(other, username="staffer").status_code == 302
+        return other
+
+    return factory
+
+
 def log_rows(app) -> list[dict]:
     """Access-log rows written so far, oldest first (after the writer thread caught up)."""
     from kmsearch.store import accesslog
