@@ -95,7 +95,7 @@ def resolve(
         raise ExtractionError(
             f"bad metadata: audience must be 'public' or 'staff', not {audience!r} ({where('audience')})"
         )
-    doc_type = _text(value("doc_type"), "doc_type", where("doc_type")) or "note"
+    doc_type = _text(value("doc_type"), "doc_type", where("doc_type")) or _fallback_doc_type(title)
     if doc_type not in DOC_TYPES:
         raise ExtractionError(
             f"bad metadata: doc_type must be one of {', '.join(DOC_TYPES)}, "
@@ -156,6 +156,19 @@ def _fallback_title(extracted: Extracted, path: Path) -> str:
         if line:
             return line[:200]
     return path.stem
+
+
+# Thai documents name their kind in the first word of the title (คู่มือการ..., คำแนะนำ...).
+_KIND_BY_TITLE = (("คู่มือ", "manual"), ("คำแนะนำ", "guide"), ("แบบ", "form"), ("ระเบียบ", "regulation"),
+                  ("แผน", "plan"), ("รายงาน", "report"))
+
+
+def _fallback_doc_type(title: str) -> str:
+    """doc_type when no source gives one: from the title's first word, else note."""
+    for prefix, kind in _KIND_BY_TITLE:
+        if title.startswith(prefix):
+            return kind
+    return "note"
 
 
 def _folder_below_root(path: Path, root: Path) -> str:

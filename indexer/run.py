@@ -112,7 +112,7 @@ def build_fields(source: Source, topics, hash_: str) -> dict:
     """Extract, normalise and describe one file as the fields of an index document."""
     extracted = extract(source.file)
     meta = resolve(source.file, source.root, extracted, topics)
-    text = tidy_whitespace(normalize(extracted.text))
+    text = tidy_whitespace(normalize(extracted.text, fold_case=False))
     if not text.strip():
         raise ExtractionError("no text found in the file")
     return {
@@ -120,7 +120,7 @@ def build_fields(source: Source, topics, hash_: str) -> dict:
         "key": source.key,
         "path": source.given,
         "filename": source.file.name,
-        "title": normalize(meta.title),
+        "title": normalize(meta.title, fold_case=False),
         "content": text,
         "meta": " ".join([meta.topic, meta.division, *meta.expert]),
         "topic": meta.topic,

@@ -71,6 +71,7 @@ ZERO_WIDTH = "\u200b\u200c\u200d\ufeff\u00ad\u2060"
 # One-to-one character mappings: applied with str.translate, which keeps offsets unchanged.
 _ONE_TO_ONE = dict(PUA_TO_THAI)
 _ONE_TO_ONE.update({0x0E50 + d: str(d) for d in range(10)})  # Thai digits -> Arabic
+_KEEP_CASE = dict(_ONE_TO_ONE)  # for text shown to people: same spelling, original case
 _ONE_TO_ONE.update({c: chr(c + 32) for c in range(ord("A"), ord("Z") + 1)})
 
 TONES = "\u0e48\u0e49\u0e4a\u0e4b"
@@ -94,24 +95,31 @@ _NEEDS_WORK = re.compile(
 )
 
 
-def normalize(text: str) -> str:
-    """Return text in the one spelling the index uses (see the module docstring)."""
-    return normalize_with_offsets(text)[0]
+def normalize(text: str, fold_case: bool = True) -> str:
+    """Return text in the one spelling the index uses (see the module docstring).
+
+    fold_case=False keeps Latin capitals, for the stored text and titles people read (A4,
+    e-LAAS); the analyzer folds case itself when it indexes that text.
+    """
+    return normalize_with_offsets(text, fold_case)[0]
 
 
-def normalize_with_offsets(text: str) -> tuple[str, list[int] | None]:
+def normalize_with_offsets(text: str, fold_case: bool = True) -> tuple[str, list[int] | None]:
     """Normalise text; also return offsets[i] = index in text of the i-th result character.
 
     offsets is None when the result has the same length as text and character i of the result
     comes from character i of text (the common case, kept cheap). Otherwise it has one extra
     final entry, len(text), so that an end offset maps too.
     """
+    table = _ONE_TO_ONE if fold_case else _KEEP_CASE
     if not unicodedata.is_normalized("NFC", text):
-        return _slow_path(text)
-    mapped = text.translate(_ONE_TO_ONE)
-    if _NEEDS_WORK.search(mapped) is None and (mapped.isascii() or mapped == mapped.lower()):
+        return _slow_path(text, table)
+    mapped = text.translate(table)
+    if _NEEDS_WORK.search(mapped) is None and (
+        not fold_case or mapped.isascii() or mapped == mapped.lower()
+    ):
         return mapped, None
-    return _slow_path(text)
+    return _slow_path(text, table)
 
 
 def _nfc_with_offsets(text: str) -> tuple[list[str], list[int]]:
@@ -129,7 +137,7 @@ def _nfc_with_offsets(text: str) -> tuple[list[str], list[int]]:
     return chars, origin
 
 
-def _slow_path(text: str) -> tuple[str, list[int]]:
+def _slow_path(text: str, table: dict[int, str]) -> tuple[str, list[int]]:
     if unicodedata.is_normalized("NFC", text):
         chars, origin = list(text), list(range(len(text)))
     else:
@@ -139,8 +147,8 @@ def _slow_path(text: str) -> tuple[str, list[int]]:
     for ch, at in zip(chars, origin, strict=True):
         if ch in ZERO_WIDTH:
             continue
-        ch = ch.translate(_ONE_TO_ONE)
-        if not ch.isascii() and ch.lower() != ch:
+        ch = ch.translate(table)
+        if table is _ONE_TO_ONE and not ch.isascii() and ch.lower() != ch:
             for low in ch.lower():
                 out.append(low)
                 src.append(at)
