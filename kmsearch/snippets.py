@@ -14,10 +14,17 @@ from kmsearch.analysis import analyze
 WIDTH = 220  # characters of context shown; about two lines on a phone
 
 
-def match_spans(text: str, terms: set[str]) -> list[tuple[int, int, str]]:
-    """(start, end, term) of every token of text that is one of terms, overlaps merged."""
+def match_spans(
+    text: str, terms: set[str], word_ends: list[int] | None = None
+) -> list[tuple[int, int, str]]:
+    """(start, end, term) of every token of text that is one of terms, overlaps merged.
+
+    word_ends, when given, receives the end offset of every word (for cutting between words).
+    """
     spans: list[tuple[int, int, str]] = []
     for term, _pos, start, end, is_part in analyze(text):
+        if word_ends is not None and not is_part:
+            word_ends.append(end)
         if term not in terms:
             continue
         if is_part:
@@ -44,11 +51,13 @@ def _best_window(spans: list[tuple[int, int, str]], width: int) -> int:
     return best_start
 
 
-def marked_spans(text: str, groups: list[tuple[str, tuple[str, ...]]]) -> list[tuple[int, int, str]]:
+def marked_spans(
+    text: str, groups: list[tuple[str, tuple[str, ...]]], word_ends: list[int] | None = None
+) -> list[tuple[int, int, str]]:
     """Spans to mark: the query's words; the parts of a query compound only where the
     document lacks the compound itself (so ยังชีพ does not light up every ยัง)."""
     words = {word for word, _parts in groups}
-    spans = match_spans(text, words) if words else []
+    spans = match_spans(text, words, word_ends)
     found = {term for *_, term in spans}
     missing_parts = {p for word, parts in groups if word not in found for p in parts}
     if missing_parts:
@@ -62,20 +71,28 @@ def make_fragments(
     """The snippet as (text, is_match) pieces, with "…" where the text was cut."""
     if not text:
         return []
-    spans = marked_spans(text, groups)
+    word_ends: list[int] = []
+    spans = marked_spans(text, groups, word_ends)
     if spans:
         anchor = _best_window(spans, width)
         start = max(0, anchor - width // 5)
         space = text.rfind(" ", start - 20 if start > 20 else 0, anchor)
         if start > 0 and space > 0:
             start = space + 1
+        elif start > 0:
+            # No space near: begin at a word boundary (where an earlier word ends).
+            start = min((e for e in word_ends if start <= e <= anchor), default=anchor)
     else:
         start = 0
     end = min(len(text), start + width)
     if end < len(text):
+        # Thai has no spaces between words: cut after the last whole word that fits.
+        fitting = [e for e in word_ends if start < e <= end]
         space = text.rfind(" ", end - 30, end)
         if space > start:
             end = space
+        elif fitting:
+            end = fitting[-1]
     pieces: list[tuple[str, bool]] = []
     if start > 0:
         pieces.append(("…", False))
