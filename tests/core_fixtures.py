@@ -1,0 +1,254 @@
+"""Fixtures and helpers for the search-core tests (thai, analysis, search, indexer, cli).
+
+Imported explicitly by the test modules that use them (``from tests.core_fixtures import
+...``) rather than through conftest.py, which belongs to the web tests. Index builds that
+several modules share are cached per process, so each is built once per test session even
+though every importing module registers its own copy of the fixture.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from indexer.run import IndexReport, index_paths
+from kmsearch.home import Home
+from kmsearch.search import SearchService
+
+REPO = Path(__file__).resolve().parent.parent
+BUNDLED_CORPUS = REPO / "corpus"
+CORPUS_SOURCES = REPO / "corpus_sources"
+SUPPORTED = {".pdf", ".docx", ".md", ".txt", ".html"}
+
+
+def front_matter_doc(meta: dict, body: str) -> str:
+    """A Markdown file with YAML front matter (values written as given)."""
+    lines = ["---"]
+    for key, value in meta.items():
+        if isinstance(value, list):
+            value = "[" + ", ".join(value) + "]"
+        lines.append(f"{key}: {value}")
+    lines.append("---")
+    return "\n".join(lines) + "\n\n" + textwrap.dedent(body).strip() + "\n"
+
+
+def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
+    """Write files (relative path -> text or bytes) under root; returns root."""
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return root
+
+
+# A small knowledge base whose every word is chosen for a test: one word only inside a
+# compound (ระเบียบ in ตามระเบียบพัสดุ), a word only in a staff document (ครุภัณฑ์), public and
+# staff documents of one division, and two supersessions across audiences.
+SMALL_DOCS: dict[str, str] = {
+    "สำนักปลัด/เบี้ยยังชีพผู้สูงอายุ.md": front_matter_doc(
+        {
+            "title": "คำแนะนำการขอรับเบี้ยยังชีพผู้สูงอายุ",
+            "topic": "เบี้ยยังชีพผู้สูงอายุ",
+            "expert": ["หัวหน้าสำนักปลัด", "นักพัฒนาชุมชน"],
+            "audience": "public",
+            "doc_type": "guide",
+            "updated": "2025-01-20",
+        },
+        """
+        # คำแนะนำการขอรับเบี้ยยังชีพผู้สูงอายุ
+
+        ผู้สูงอายุที่มีอายุครบ ๖๐ ปีบริบูรณ์ ลงทะเบียนรับเบี้ยยังชีพได้ที่สำนักงานเทศบาล
+
+        เอกสารที่ต้องใช้ ได้แก่ บัตรประจำตัวประชาชน ทะเบียนบ้าน และสมุดบัญชีเงินฝากธนาคาร
+        """,
+    ),
+    "สำนักปลัด/คู่มือครุภัณฑ์.md": front_matter_doc(
+        {
+            "title": "คู่มือการจำหน่ายครุภัณฑ์ชำรุด",
+            "expert": "หัวหน้าสำนักปลัด/เจ้าพนักงานธุรการ",
+            "audience": "staff",
+            "doc_type": "manual",
+        },
+        """
+        # คู่มือการจำหน่ายครุภัณฑ์ชำรุด
+
+        เจ้าหน้าที่สำรวจครุภัณฑ์ที่ชำรุดทุกสิ้นปีงบประมาณ แล้วเสนอขออนุมัติจำหน่ายครุภัณฑ์
+        """,
+    ),
+    "กองคลัง/คู่มือการจัดซื้อจัดจ้าง.md": front_matter_doc(
+        {
+            "title": "คู่มือการจัดซื้อจัดจ้าง",
+            "expert": ["ผู้อำนวยการกองคลัง", "เจ้าพนักงานพัสดุ"],
+            "audience": "staff",
+            "doc_type": "manual",
+            "updated": "2024-08-22",
+        },
+        """
+        # คู่มือการจัดซื้อจัดจ้าง
+
+        เจ้าหน้าที่ดำเนินการจัดซื้อจัดจ้างตามระเบียบพัสดุ และบันทึกทุกขั้นตอนในระบบ e-GP
+        """,
+    ),
+    "กองคลัง/คำแนะนำภาษีป้าย.md": front_matter_doc(
+        {
+            "title": "คำแนะนำการชำระภาษีป้าย",
+            "topic": "ภาษีป้าย",
+            "expert": ["เจ้าพนักงานจัดเก็บรายได้"],
+            "audience": "public",
+            "doc_type": "guide",
+        },
+        """
+        # คำแนะนำการชำระภาษีป้าย
+
+        เจ้าของป้ายยื่นแบบแสดงรายการภาษีป้าย (ภ.ป.1) ภายในเดือนมีนาคม พ.ศ. ๒๕๖๘ ทุกปี
+
+        อัตราภาษีป้ายคิดตามขนาดของป้าย ชำระได้ที่กองคลัง สำนักงานเทศบาล
+        """,
+    ),
+    "กองคลัง/คู่มือภาษีโรงเรือน.md": front_matter_doc(
+        {
+            "title": "คู่มือภาษีโรงเรือนและที่ดิน (ยกเลิกแล้ว)",
+            "expert": ["เจ้าพนักงานจัดเก็บรายได้"],
+            "audience": "staff",
+            "doc_type": "manual",
+            "updated": "2019-11-15",
+            "superseded_by": "กองคลัง/คำแนะนำภาษีที่ดิน.md",
+        },
+        """
+        # คู่มือภาษีโรงเรือนและที่ดิน
+
+        ภาษีโรงเรือนและที่ดินยกเลิกแล้ว ใช้ภาษีที่ดินและสิ่งปลูกสร้างแทน
+        """,
+    ),
+    "กองคลัง/คำแนะนำภาษีที่ดิน.md": front_matter_doc(
+        {
+            "title": "คำแนะนำการชำระภาษีที่ดินและสิ่งปลูกสร้าง",
+            "expert": ["เจ้าพนักงานจัดเก็บรายได้"],
+            "audience": "public",
+            "doc_type": "guide",
+            "updated": "2025-02-01",
+        },
+        """
+        # คำแนะนำการชำระภาษีที่ดินและสิ่งปลูกสร้าง
+
+        เจ้าของที่ดินและสิ่งปลูกสร้างชำระภาษีภายในเดือนเมษายนของทุกปี
+        """,
+    ),
+    "กองคลัง/คำแนะนำภาษีบำรุงท้องที่.md": front_matter_doc(
+        {
+            "title": "คำแนะนำภาษีบำรุงท้องที่ (ยกเลิกแล้ว)",
+            "expert": ["เจ้าพนักงานจัดเก็บรายได้"],
+            "audience": "public",
+            "doc_type": "guide",
+            "updated": "2018-05-01",
+            "superseded_by": "กองคลัง/คู่มือภาษีที่ดินสำหรับเจ้าหน้าที่.md",
+        },
+        """
+        # คำแนะนำภาษีบำรุงท้องที่
+
+        ภาษีบำรุงท้องที่ยกเลิกแล้วตั้งแต่ปี 2563
+        """,
+    ),
+    "กองคลัง/คู่มือภาษีที่ดินสำหรับเจ้าหน้าที่.md": front_matter_doc(
+        {
+            "title": "คู่มือการจัดเก็บภาษีที่ดินและสิ่งปลูกสร้าง",
+            "expert": ["ผู้อำนวยการกองคลัง", "เจ้าพนักงานจัดเก็บรายได้"],
+            "audience": "staff",
+            "doc_type": "manual",
+        },
+        """
+        # คู่มือการจัดเก็บภาษีที่ดินและสิ่งปลูกสร้าง
+
+        เจ้าหน้าที่สำรวจที่ดินและสิ่งปลูกสร้าง คำนวณภาษี และส่งแบบแจ้งการประเมินภาษี
+        """,
+    ),
+    "กองช่าง/คู่มือควบคุมงานก่อสร้าง.md": front_matter_doc(
+        {
+            "title": "คู่มือการควบคุมงานก่อสร้าง",
+            "expert": ["ผู้อำนวยการกองช่าง", "นายช่างโยธา"],
+            "audience": "staff",
+            "doc_type": "manual",
+        },
+        """
+        # คู่มือการควบคุมงานก่อสร้าง
+
+        นายช่างโยธาตรวจงานก่อสร้างถนนตามแบบแปลน แล้วรายงานผลต่อผู้อำนวยการกองช่าง
+        """,
+    ),
+}
+
+
+def small_doc_key(root: Path, rel: str) -> str:
+    """The index key (absolute path) of a SMALL_DOCS file written under root."""
+    return str((root / rel).resolve())
+
+
+def index_home(home_dir: Path, paths: list[Path]) -> tuple[Home, IndexReport]:
+    home = Home(home_dir)
+    report = index_paths(home, paths)
+    return home, report
+
+
+# Builds shared across modules: each importing module gets its own FixtureDef, so the work
+# itself is cached here, keyed by name, for the life of the process.
+_BUILT: dict[str, object] = {}
+
+
+class Indexed:
+    """A home indexed from a root, with a SearchService on it."""
+
+    def __init__(self, root: Path, home: Home, report: IndexReport):
+        self.root = root
+        self.home = home
+        self.report = report
+        self.service = SearchService(home)
+
+    def key(self, rel: str) -> str:
+        return str((self.root / rel).resolve())
+
+    def doc_id(self, rel: str) -> str:
+        from kmsearch.schema import doc_id_for
+
+        return doc_id_for(self.key(rel))
+
+    def path_of(self, rel: str) -> str:
+        """The path a hit shows for a file of the root (as given to the indexer)."""
+        return str(self.root / rel)
+
+
+def bundled_corpus_root() -> Path:
+    """The bundled corpus when it has documents, else the sources it is generated from."""
+    has_docs = BUNDLED_CORPUS.is_dir() and any(
+        p.suffix.lower() in SUPPORTED for p in BUNDLED_CORPUS.rglob("*") if p.is_file()
+    )
+    return BUNDLED_CORPUS if has_docs else CORPUS_SOURCES
+
+
+@pytest.fixture(scope="session")
+def small_kb(tmp_path_factory) -> Indexed:
+    """SMALL_DOCS indexed once per session (read-only: tests must not index into it)."""
+    if "small" not in _BUILT:
+        base = tmp_path_factory.mktemp("small-kb")
+        root = write_tree(base / "kb", SMALL_DOCS)
+        home, report = index_home(base / "home", [root])
+        assert report.failed == [], report.failed
+        assert report.indexed == len(SMALL_DOCS)
+        _BUILT["small"] = Indexed(root, home, report)
+    return _BUILT["small"]
+
+
+@pytest.fixture(scope="session")
+def corpus_kb(tmp_path_factory) -> Indexed:
+    """The bundled corpus (or corpus_sources) indexed once per session (read-only)."""
+    if "corpus" not in _BUILT:
+        root = bundled_corpus_root()
+        base = tmp_path_factory.mktemp("corpus-kb")
+        home, report = index_home(base / "home", [root])
+        assert report.indexed > 0
+        _BUILT["corpus"] = Indexed(root, home, report)
+    return _BUILT["corpus"]
