@@ -90,17 +90,18 @@ def extract_pdf(path: str | Path) -> Extracted:
             doc = _open_document(fh)
             properties = _properties(doc)
             lines, images, undecoded = _read_lines(doc)
-    except ExtractionError:
-        raise
-    except MemoryError:
+    except (ExtractionError, MemoryError):
         raise
     except Exception as exc:  # pdfminer raises many kinds of errors on a broken file
         raise ExtractionError(f"damaged PDF: cannot be parsed ({_describe(exc)})") from exc
-    if not any(line.text for line in lines):
-        if undecoded:
-            raise ExtractionError(
-                "PDF text cannot be decoded: its fonts have no Unicode mapping (needs OCR)"
-            )
+    decoded = sum(len(line.text) for line in lines)
+    if undecoded > decoded:
+        # Shaped text leaves a few glyphs unmapped (the 2nd glyph of a cluster); a font
+        # without any Unicode mapping leaves almost all of them.
+        raise ExtractionError(
+            "PDF text cannot be decoded: its fonts have no Unicode mapping (needs OCR)"
+        )
+    if not decoded:
         if images:
             raise ExtractionError("scanned PDF with no text layer: needs OCR")
         raise ExtractionError("empty PDF: no text on any page")

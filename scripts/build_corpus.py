@@ -9,7 +9,9 @@ is exercised on every format and every metadata route of the CLI contract.
     .venv/bin/python scripts/build_corpus.py --check    # exit 1 if corpus/ is out of date
 
 Output is deterministic (fixed dates taken from `updated`, sorted zip entries), so a rebuild
-of unchanged sources writes nothing and git sees no churn.
+of unchanged sources writes nothing and git sees no churn. corpus/<division>/ holds only
+generated files: a file there that no source produces any more is removed (and reported;
+`--check` reports it as an orphan). corpus/knowledge-map.csv is not touched.
 """
 
 from __future__ import annotations

@@ -205,6 +205,16 @@ def test_image_only_pdf_needs_ocr(tmp_path):
         extract_pdf(path)
 
 
+def test_pdf_whose_fonts_have_no_unicode_mapping_cannot_be_decoded(tmp_path):
+    data = make_pdf(tmp_path).read_bytes()
+    # Same-length renames keep the xref valid: no ToUnicode CMap, no embedded font cmap.
+    data = data.replace(b"/ToUnicode", b"/ToUnicodX").replace(b"/FontFile2", b"/FontFileX")
+    path = tmp_path / "nomap.pdf"
+    path.write_bytes(data)
+    with pytest.raises(ExtractionError, match=r"^PDF text cannot be decoded"):
+        extract_pdf(path)
+
+
 def test_pdf_without_any_text_or_image_is_empty(tmp_path):
     from fpdf import FPDF
 
