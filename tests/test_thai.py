@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from kmsearch.analysis import word_spans
 from kmsearch.thai import PUA_TO_THAI, normalize, normalize_with_offsets
+from tests.core_fixtures import HARFBUZZ_PUA_MAP, clean_and_mistyped
 
 # --- one normalisation at a time -------------------------------------------------------
 
@@ -67,30 +66,6 @@ def test_zero_width_characters_are_removed(zw):
     assert normalize(f"ภาษี{zw}ป้าย") == "ภาษีป้าย"
     assert normalize(f"{zw}ภาษี{zw}") == "ภาษี"
     assert normalize(f"น{zw}\u0e4d{zw}\u0e32") == "นำ"  # and the repair sees through them
-
-
-# HarfBuzz, src/hb-ot-shaper-thai.cc (thai_pua_shape): standard character, Windows PUA,
-# Mac PUA, for the shift-down (SD), shift-down-left (SDL), shift-left (SL) and
-# remove-descender (RD) tables.
-HARFBUZZ_PUA = [
-    # SD
-    (0x0E48, 0xF70A, 0xF88B), (0x0E49, 0xF70B, 0xF88E), (0x0E4A, 0xF70C, 0xF891),
-    (0x0E4B, 0xF70D, 0xF894), (0x0E4C, 0xF70E, 0xF897), (0x0E38, 0xF718, 0xF89B),
-    (0x0E39, 0xF719, 0xF89C), (0x0E3A, 0xF71A, 0xF89D),
-    # SDL
-    (0x0E48, 0xF705, 0xF88C), (0x0E49, 0xF706, 0xF88F), (0x0E4A, 0xF707, 0xF892),
-    (0x0E4B, 0xF708, 0xF895), (0x0E4C, 0xF709, 0xF898),
-    # SL
-    (0x0E48, 0xF713, 0xF88A), (0x0E49, 0xF714, 0xF88D), (0x0E4A, 0xF715, 0xF890),
-    (0x0E4B, 0xF716, 0xF893), (0x0E4C, 0xF717, 0xF896), (0x0E31, 0xF710, 0xF884),
-    (0x0E34, 0xF701, 0xF885), (0x0E35, 0xF702, 0xF886), (0x0E36, 0xF703, 0xF887),
-    (0x0E37, 0xF704, 0xF888), (0x0E47, 0xF712, 0xF889), (0x0E4D, 0xF711, 0xF899),
-    # RD
-    (0x0E0D, 0xF70F, 0xF89A), (0x0E10, 0xF700, 0xF89E),
-]
-HARFBUZZ_PUA_MAP = {
-    pua: chr(std) for std, win, mac in HARFBUZZ_PUA for pua in (win, mac)
-}
 
 
 @pytest.mark.parametrize(
@@ -158,88 +133,6 @@ def test_text_starting_with_a_vowel_mark_does_not_crash(text):
 
 
 # --- offsets: hypothesis over realistic text and the ways it is mistyped or mis-extracted --
-
-WORDS = [
-    "น้ำ", "ที่", "ภาษี", "ป้าย", "ทำ", "แผน", "แก้ไข", "กำหนด", "ผู้สูงอายุ", "เบี้ยยังชีพ",
-    "ประจำปี", "ตามระเบียบพัสดุ", "คู่มือ", "ปู่", "ญาติ", "ฐาน", "กุ้ง", "จำนำ", "ค่ำ", "ซ้ำ",
-    "ต่ำ", "นั่น", "ที่ดิน", "สิ่งปลูกสร้าง", "เจ้าหน้าที่", "บัญชี", "วุฒิ", "ธรรมเนียม",
-    "โยธา", "ครุภัณฑ์", "ซึ่ง", "ถึง", "ชื่อ", "ปั๊ม", "ก๋วยเตี๋ยว", "ศักดิ์", "เพ็ญ", "แม่น้ำ",
-    "e-laas", "gfmis", "2567", "60", "พ.ร.บ.", "1,000",
-]
-MARKS = "\u0e31\u0e34\u0e35\u0e36\u0e37\u0e38\u0e39\u0e3a\u0e47\u0e48\u0e49\u0e4a\u0e4b\u0e4c\u0e4d"
-TONE = "\u0e48\u0e49\u0e4a\u0e4b"
-VOWEL_UL = "\u0e31\u0e34\u0e35\u0e36\u0e37\u0e38\u0e39\u0e47"
-ZERO_WIDTH = ["\u200b", "\u200c", "\u200d", "\ufeff"]
-PUA_FORMS: dict[str, list[str]] = {}
-for _pua, _std in sorted(HARFBUZZ_PUA_MAP.items()):
-    PUA_FORMS.setdefault(_std, []).append(chr(_pua))
-CLUSTER = re.compile(f"[^{MARKS}\u0e33][{MARKS}\u0e33]*|[{MARKS}\u0e33]+")
-
-
-@st.composite
-def mistyped(draw, clean: str) -> str:
-    """clean with at most one mistake per character cluster, plus zero-width characters."""
-    out = []
-    for cluster in CLUSTER.findall(clean):
-        options = ["keep"]
-        if re.search(f"[{VOWEL_UL}][{TONE}]", cluster):
-            options.append("tone-first")
-        if cluster.endswith("\u0e33"):
-            options.append("am-split")
-        if any(ch in PUA_FORMS for ch in cluster):
-            options.append("pua")
-        if re.search(f"[{MARKS}]", cluster):
-            options.append("repeat")
-        if cluster[0] == "แ":
-            options.append("ee")
-        if cluster.isdigit():
-            options.append("thai-digit")
-        if cluster.isascii() and cluster.isalpha():
-            options.append("upper")
-        how = draw(st.sampled_from(options))
-        if how == "tone-first":
-            cluster = re.sub(f"([{VOWEL_UL}])([{TONE}])", r"\2\1", cluster)
-        elif how == "am-split":
-            tone = cluster[-2] if len(cluster) > 1 and cluster[-2] in TONE else ""
-            head = cluster[: len(cluster) - 1 - len(tone)]
-            cluster = head + draw(
-                st.sampled_from(
-                    [tone + "\u0e4d\u0e32", "\u0e4d" + tone + "\u0e32"]
-                    + (["\u0e33" + tone] if tone else [])
-                )
-            )
-        elif how == "pua":
-            cluster = "".join(
-                draw(st.sampled_from(PUA_FORMS[ch])) if ch in PUA_FORMS and draw(st.booleans()) else ch
-                for ch in cluster
-            )
-        elif how == "repeat":
-            i = draw(st.sampled_from([i for i, ch in enumerate(cluster) if ch in MARKS]))
-            cluster = cluster[: i + 1] + cluster[i:]
-        elif how == "ee":
-            cluster = "\u0e40\u0e40" + cluster[1:]
-        elif how == "thai-digit":
-            cluster = "".join(chr(0x0E50 + int(d)) for d in cluster)
-        elif how == "upper":
-            cluster = cluster.upper()
-        out.append(cluster)
-    text = "".join(out)
-    # zero-width characters anywhere, as copy-paste from web pages and PDFs leaves them
-    chars = list(text)
-    for _ in range(draw(st.integers(0, 4))):
-        chars.insert(draw(st.integers(0, len(chars))), draw(st.sampled_from(ZERO_WIDTH)))
-    return "".join(chars)
-
-
-@st.composite
-def clean_and_mistyped(draw) -> tuple[str, str]:
-    words = draw(st.lists(st.sampled_from(WORDS), min_size=1, max_size=8))
-    seps = [draw(st.sampled_from(["", "", " ", "\n"])) for _ in words]
-    clean = "".join(w + s for w, s in zip(words, seps, strict=True))
-    # e-laas and พ.ร.บ. need a boundary before the next Thai letter to stay one token
-    clean = re.sub(r"(e-laas|gfmis|พ\.ร\.บ\.|1,000)(?=\S)", r"\1 ", clean)
-    return clean, draw(mistyped(clean))
-
 
 PROPERTY = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
