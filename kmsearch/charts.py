@@ -299,13 +299,17 @@ def _svg_shape(shape) -> str:
 
 
 def to_svg(chart: Chart, element_id: str = "chart") -> str:
-    """The chart as an inline <svg> element, scaled to its container, titled for screen readers."""
+    """The chart as an inline <svg> element, titled for screen readers.
+
+    No style attribute: the web app's Content-Security-Policy forbids inline styles, so
+    sizing (svg.chart) belongs to a stylesheet.
+    """
     body = "\n".join(_svg_shape(s) for s in chart.shapes)
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {chart.width:.0f} '
-        f'{chart.height:.0f}" width="100%" role="img" '
+        f'{chart.height:.0f}" width="100%" class="chart" role="img" '
         f'aria-labelledby="{element_id}-title {element_id}-desc" '
-        f'font-family={quoteattr(FONT_FAMILY)} style="max-width:{chart.width:.0f}px">\n'
+        f"font-family={quoteattr(FONT_FAMILY)}>\n"
         f'<title id="{element_id}-title">{escape(chart.title)}</title>\n'
         f'<desc id="{element_id}-desc">{escape(chart.description)}</desc>\n'
         f"{body}\n</svg>"

@@ -549,7 +549,7 @@ h1,h2,h3{color:#143264;line-height:1.4} .title{text-align:center;font-size:1.5re
 .note{color:#555;font-size:.95rem} .center{text-align:center}
 table{border-collapse:collapse;width:100%;margin:.5rem 0 1rem} th,td{border:1px solid #aab2bd;
 padding:.3rem .5rem;vertical-align:top} th{background:#e6ecf4} td.R{text-align:right}
-td.C{text-align:center} figure{margin:1rem 0}
+td.C{text-align:center} figure{margin:1rem 0} svg.chart{max-width:640px;height:auto}
 @media print{body{margin:0;max-width:none} figure,table{break-inside:avoid}}
 """
 

@@ -258,9 +258,13 @@ def add_channel(
     """Record a channel that publishes knowledge to citizens (page, board, radio...)."""
     if ended_on and ended_on < started_on:
         raise KMRecordError("end date is before start date")
+    url = (url or "").strip()
+    if url and not url.lower().startswith(("https://", "http://")):
+        # The dashboard links to it: no javascript: or other schemes.
+        raise KMRecordError(f"url must start with https:// or http://, got {url!r}")
     values = dict(
         name=_required(name, "name", MAX_TITLE),
-        url=(url or "").strip(),
+        url=url,
         started_on=started_on,
         ended_on=ended_on,
     )
