@@ -23,13 +23,15 @@ import io
 import re
 import sys
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
 
 import yaml
+from fpdf import FPDF
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCES_DIR = REPO / "corpus_sources"
@@ -57,6 +59,7 @@ AUDIENCES = ("public", "staff")
 DOC_TYPES = ("manual", "guide", "form", "regulation", "plan", "note", "report")
 ENCODINGS = ("utf-8", "utf-8-sig", "cp874")
 THAI_DIGITS = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
+ARABIC_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 BULLET = "•"
 
 
@@ -385,48 +388,49 @@ def sarabun_path(style: str = "Regular") -> Path:
     return Path(fontpkg_sarabun.ROOT) / "files" / f"Sarabun-{style}.ttf"
 
 
-def new_pdf(header: str = "", footer_digits: str = "arabic"):
-    """An A4 fpdf2 document with Sarabun regular/bold and HarfBuzz shaping for Thai.
+class CorpusPDF(FPDF):
+    """fpdf2 document whose running header and page numbers are pagination artifacts.
 
-    Running header and page numbers are drawn inside /Artifact marked content, so a text
-    extractor that honours Tagged-PDF artifacts leaves them out of the document text.
+    They are drawn inside `/Artifact` marked content, so a text extractor that honours
+    Tagged-PDF artifacts (indexer.pdf does) leaves them out of the document text.
     """
-    from fpdf import FPDF
 
-    class CorpusPDF(FPDF):
-        def header(self) -> None:
-            if header:
-                with self.artifact("Header"):
-                    self.set_font("Sarabun", "", 8.5)
-                    self.set_text_color(110)
-                    self.set_xy(self.l_margin, 10)
-                    self.cell(w=self.epw, h=5, text=header, align="R")
-                    self.set_text_color(0)
+    def __init__(self, header_text: str = "", digits: str = "arabic") -> None:
+        super().__init__(orientation="P", unit="mm", format="A4")
+        self.header_text = header_text
+        self.digits = digits
 
-        def footer(self) -> None:
-            number = str(self.page_no())
-            if footer_digits == "thai":
-                number = number.translate(THAI_DIGITS)
-            with self.artifact("Footer"):
-                self.set_font("Sarabun", "", 9)
+    @contextmanager
+    def artifact(self, subtype: str) -> Iterator[None]:
+        """Wrap drawing in `/Artifact BDC ... EMC` (pagination artifact, not content)."""
+        self._out(f"/Artifact <</Type /Pagination /Subtype /{subtype}>> BDC")
+        yield
+        self._out("EMC")
+
+    def header(self) -> None:
+        if self.header_text:
+            with self.artifact("Header"):
+                self.set_font("Sarabun", "", 8.5)
                 self.set_text_color(110)
-                self.set_xy(self.l_margin, self.h - 14)
-                self.cell(w=self.epw, h=5, text=f"หน้า {number}", align="C")
+                self.set_xy(self.l_margin, 10)
+                self.cell(w=self.epw, h=5, text=self.header_text, align="R")
                 self.set_text_color(0)
 
-        def artifact(self, subtype: str):
-            """Wrap drawing in `/Artifact BDC ... EMC` (pagination artifact, not content)."""
-            from contextlib import contextmanager
+    def footer(self) -> None:
+        number = str(self.page_no())
+        if self.digits == "thai":
+            number = number.translate(THAI_DIGITS)
+        with self.artifact("Footer"):
+            self.set_font("Sarabun", "", 9)
+            self.set_text_color(110)
+            self.set_xy(self.l_margin, self.h - 14)
+            self.cell(w=self.epw, h=5, text=f"หน้า {number}", align="C")
+            self.set_text_color(0)
 
-            @contextmanager
-            def marked():
-                self._out(f"/Artifact <</Type /Pagination /Subtype /{subtype}>> BDC")
-                yield
-                self._out("EMC")
 
-            return marked()
-
-    pdf = CorpusPDF(orientation="P", unit="mm", format="A4")
+def new_pdf(header: str = "", footer_digits: str = "arabic") -> CorpusPDF:
+    """An A4 document with Sarabun regular/bold and HarfBuzz shaping for Thai."""
+    pdf = CorpusPDF(header, footer_digits)
     pdf.add_font("Sarabun", "", str(sarabun_path("Regular")))
     pdf.add_font("Sarabun", "B", str(sarabun_path("Bold")))
     pdf.set_text_shaping(use_shaping_engine=True, script="thai", language="THA")
@@ -440,7 +444,7 @@ def new_pdf(header: str = "", footer_digits: str = "arabic"):
 class PdfWriter:
     """Lays out blocks on A4 pages: wraps Thai at word boundaries, breaks pages itself."""
 
-    def __init__(self, pdf) -> None:
+    def __init__(self, pdf: CorpusPDF) -> None:
         self.pdf = pdf
         self.y = 0.0
         self.bottom = pdf.h - PDF_MARGIN_BOTTOM
@@ -782,8 +786,7 @@ def html_body(blocks: list[Block]) -> str:
             out.append(f"</{open_list}>")
             open_list = ""
         if want and not open_list:
-            start = int(b.marker.rstrip(".)").translate(str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789"))) \
-                if b.kind == "number" else 1
+            start = int(b.marker.rstrip(".)").translate(ARABIC_DIGITS)) if b.kind == "number" else 1
             out.append(f'<{want} start="{start}">' if start != 1 else f"<{want}>")
             open_list = want
         text = html.escape(b.text, quote=False)
