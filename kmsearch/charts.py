@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from xml.sax.saxutils import escape, quoteattr
 
+from kmsearch.fiscal import MONTHS_ABBR, be_year
+
 FONT_FAMILY = "Sarabun, 'TH Sarabun New', 'Noto Sans Thai', Tahoma, sans-serif"
 BLUE = "#1f5fa8"
 RED = "#c0392b"
@@ -194,25 +196,28 @@ def access_line_chart(
 ) -> Chart:
     """Monthly cumulative access share against the target: points are indicators.MonthPoint."""
     width, height = CHART_WIDTH, 300.0
-    left, right, top, bottom = 48.0, 28.0, 40.0, 44.0
+    left, right, top, bottom = 48.0, 28.0, 40.0, 50.0
     plot_w, plot_h = width - left - right, height - top - bottom
     step = plot_w / max(len(points) - 1, 1)
 
     def y_of(pct: float) -> float:
         return top + plot_h * (1 - pct / 100)
 
-    shapes: list = [Text(0, 18, title, 15, bold=True)]
+    shapes: list = [Text(0, 18, title, 16, bold=True)]
     for pct in range(0, 101, 20):
         shapes.append(Line(left, y_of(pct), left + plot_w, y_of(pct), GREY, 0.8))
-        shapes.append(Text(left - 6, y_of(pct) + 4, f"{pct}%", 11, "end", MUTED))
+        shapes.append(Text(left - 6, y_of(pct) + 4, f"{pct}%", 12, "end", MUTED))
     shapes.append(Line(left, y_of(target), left + plot_w, y_of(target), RED, 1.6, dashed=True))
     # Above the line at the left: the year's line starts low, so nothing collides there.
-    shapes.append(Text(left + 6, y_of(target) - 6, f"เป้าหมาย มากกว่า {target}%", 11,
+    shapes.append(Text(left + 6, y_of(target) - 6, f"เป้าหมาย มากกว่า {target}%", 12,
                        color=RED, bold=True))  # fmt: skip
     plotted = []
     for i, p in enumerate(points):
         x = left + i * step
-        shapes.append(Text(x, height - bottom + 20, p.label, 10.5, "middle", MUTED))
+        # Month on the axis; the B.E. year under October and January only, as on a calendar.
+        shapes.append(Text(x, height - bottom + 19, MONTHS_ABBR[p.month - 1], 12, "middle", MUTED))
+        if p.month in (10, 1):
+            shapes.append(Text(x, height - bottom + 35, str(be_year(p.year)), 11, "middle", MUTED))
         if not p.future and p.percent is not None:
             plotted.append((x, y_of(float(p.percent)), p))
     if len(plotted) > 1:
@@ -239,9 +244,11 @@ def division_bar_chart(
     x0 = label_w + 8
     bar_max = width - x0 - value_w
     height = top + row_h * max(len(shares), 1) + 12
-    shapes: list = [Text(0, 18, title, 15, bold=True)]
+    shapes: list = [Text(0, 18, title, 16, bold=True)]
     target_x = x0 + bar_max * target / 100
-    shapes.append(Text(target_x, top - 10, f"เป้าหมาย {target}%", 11, "middle", RED, bold=True))
+    shapes.append(
+        Text(target_x, top - 10, f"เป้าหมาย มากกว่า {target}%", 12, "middle", RED, bold=True)
+    )
     for i, s in enumerate(shares):
         y = top + i * row_h
         lines = break_lines(s.label, label_w, lambda t: measure(t, 12.5))[:2]

@@ -415,7 +415,7 @@ class _ThaiPDF:
 
     def heading(self, block: Heading) -> None:
         size = 14 if block.level == 1 else 12.5
-        self.ensure_space(LINE_MM * 4)  # never a heading alone at the foot of a page
+        self.ensure_space(38)  # keep a heading with a few lines or a table header after it
         self.pdf.ln(3 if block.level == 1 else 1.5)
         self.paragraph(block.text, size, "B", color=(20, 50, 100), line=LINE_MM + 1)
         self.pdf.ln(0.8)
