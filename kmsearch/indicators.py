@@ -138,14 +138,20 @@ class Indicator:
         return self.target.is_met(self.numerator, self.denominator)
 
     @property
-    def value_text(self) -> str:
-        """'ร้อยละ 72.73 (8 จาก 11 คน)' or '3 ครั้ง'."""
+    def short_text(self) -> str:
+        """'ร้อยละ 72.73' or '3 ครั้ง': the value alone, for sentences."""
         if self.target.unit == "percent":
             if not self.denominator:
                 return "ไม่มีบุคลากรในช่วงนี้"
-            pct = percent_text(self.numerator, self.denominator)
-            return f"ร้อยละ {pct} ({self.numerator} จาก {self.denominator} คน)"
+            return f"ร้อยละ {percent_text(self.numerator, self.denominator)}"
         return f"{self.numerator} {self.target.noun}"
+
+    @property
+    def value_text(self) -> str:
+        """'ร้อยละ 72.73 (8 จาก 11 คน)' or '3 ครั้ง'."""
+        if self.target.unit == "percent" and self.denominator:
+            return f"{self.short_text} ({self.numerator} จาก {self.denominator} คน)"
+        return self.short_text
 
     @property
     def result_text(self) -> str:
@@ -555,8 +561,7 @@ def _warnings(conn: Connection, period: Period, people: Sequence[Person]) -> lis
     gaps = km.undated_leavers(conn)
     if gaps:  # names only on the admin's dashboard (KMResults.undated_leavers), not here
         warnings.append(
-            f"บุคลากรที่ปิดบัญชีแล้วแต่ไม่มีวันสิ้นสุด {len(gaps)} คน ไม่ถูกนับในตัวชี้วัด "
-            "กรุณาระบุวันสิ้นสุดในทะเบียนบุคลากร"
+            f"บุคลากรที่ปิดบัญชีแล้วแต่ไม่มีวันสิ้นสุด {len(gaps)} คน ไม่ถูกนับในตัวชี้วัด กรุณาระบุวันสิ้นสุดในทะเบียนบุคลากร"
         )
     oldest = km.oldest_access(conn)
     if people and oldest is not None and oldest >= period.until:

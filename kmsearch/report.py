@@ -165,7 +165,7 @@ def _access_blocks(report: Report, measure: charts.Measure) -> list:
         Heading("2. การเข้าถึงฐานความรู้ของบุคลากร (ข้อ 9.1-4)"),
         Para(
             f"บุคลากรที่ปฏิบัติงานในช่วงปีงบประมาณ {ind.denominator} คน เข้าสู่ระบบแล้วค้นหาหรือเปิด"
-            f"เอกสารอย่างน้อยหนึ่งครั้ง {ind.numerator} คน คิดเป็น{ind.value_text.split(' (')[0]} "
+            f"เอกสารอย่างน้อยหนึ่งครั้ง {ind.numerator} คน คิดเป็น{ind.short_text} "
             f"เป้าหมาย{ind.target.text} ผลการประเมิน: {ind.result_text} (นับบุคลากรที่เริ่มงานหรือ"
             "พ้นจากตำแหน่งระหว่างปีด้วย; ตัดรอบปีตามเวลาประเทศไทย)"
         ),

@@ -178,7 +178,7 @@ def test_session_in_buddhist_era_and_bad_input(committee):
     post(committee, "/dashboard/sessions", {"held_on": "2026-06-02", "topic": "ติดลบ",
                                             "attendance": "-3"})  # fmt: skip
     html = page(committee, "/dashboard/?fy=2569")
-    assert "จำนวนผู้เข้าร่วมต้องไม่ติดลบ" in html and "ติดลบ</td>" not in html
+    assert "จำนวนผู้เข้าร่วมต้องอยู่ระหว่าง 0 ถึง 100,000 คน" in html and "ติดลบ</td>" not in html
     post(committee, "/dashboard/sessions", {"held_on": "1/6/2569", "topic": "วันผิด"})
     assert "วันที่ไม่ถูกต้อง" in page(committee, "/dashboard/?fy=2569")
 

@@ -64,6 +64,12 @@ def _results(fy: FiscalYear) -> indicators.KMResults:
         return indicators.compute(conn, fy, _documents())
 
 
+def _years(shown: FiscalYear, current: FiscalYear) -> list[FiscalYear]:
+    """The years offered in the picker: two before the one shown, up to the current one."""
+    last = max(shown, current)
+    return [FiscalYear(be) for be in range(min(shown, current).be - 2, last.be + 1)]
+
+
 def _is_admin() -> bool:
     person = current_staff()
     return bool(person and person["role"] == "admin")
@@ -106,7 +112,7 @@ def index():
         "dashboard/index.html",
         results=results,
         fy=fy,
-        years=[FiscalYear(be) for be in range(fy.be - 2, fiscal.fiscal_year_of(today).be + 1)],
+        years=_years(fy, fiscal.fiscal_year_of(today)),
         line_svg=Markup(charts.to_svg(line, "access-line")),
         bars_svg=Markup(charts.to_svg(bars, "access-bars")),
         is_admin=_is_admin(),
@@ -185,7 +191,7 @@ def _thai_error(err: Exception) -> str:
     """The store speaks English to the CLI; staff read Thai."""
     message = str(err)
     if message.startswith("attendance must be"):
-        return "จำนวนผู้เข้าร่วมต้องไม่ติดลบ"
+        return f"จำนวนผู้เข้าร่วมต้องอยู่ระหว่าง 0 ถึง {km.MAX_ATTENDANCE:,} คน"
     return _THAI_ERRORS.get(message, message)
 
 
