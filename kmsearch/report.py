@@ -28,6 +28,7 @@ MEDIA_TYPES = {"pdf": "application/pdf", "html": "text/html; charset=utf-8",
                "csv": "text/csv; charset=utf-8"}  # fmt: skip
 REPORT_TITLE = "รายงานผลการติดตามและประเมินผลแผนการจัดการความรู้"
 COMMITTEE = "คณะกรรมการติดตามและประเมินผลแผนการจัดการความรู้"
+AUDIENCE_LABELS = {"public": "ประชาชน", "staff": "บุคลากร"}
 NO_RECOMMENDATIONS = "(คณะกรรมการยังไม่ได้ระบุข้อเสนอแนะ)"
 MAX_RECOMMENDATIONS_BYTES = 200_000
 
@@ -287,7 +288,7 @@ def _health_blocks(report: Report) -> list:
     else:
         blocks.append(Para("ไม่มี", "note"))
     blocks.append(Heading("7.3 คำค้นที่ไม่พบผลลัพธ์บ่อยที่สุด", 2))
-    for audience, label in (("public", "ประชาชน"), ("staff", "บุคลากร")):
+    for audience, label in AUDIENCE_LABELS.items():
         rows = [[q, f"{n:,}"] for q, n in h.zero_results.get(audience, [])]
         if rows:
             blocks.append(Table([f"คำค้นของ{label}", "จำนวนครั้ง"], rows, [0.8, 0.2], "LR"))
@@ -630,9 +631,9 @@ def csv_rows(report: Report) -> list[list[str]]:
     for m in r.manuals:
         rows.append(["9.3-1 คู่มือ", m["first_published"].isoformat(), m["title"], "",
                      "", "", "", m["division"]])  # fmt: skip
-    for audience, queries in r.health.zero_results.items():
-        for q, n in queries:
-            rows.append([f"คำค้นไม่พบผล ({audience})", "", q, str(n), "", "", "", ""])
+    for audience, who in AUDIENCE_LABELS.items():
+        for q, n in r.health.zero_results.get(audience, []):
+            rows.append([f"คำค้นไม่พบผล ({who})", "", q, str(n), "", "", "", ""])
     if report.recommendations.strip():
         rows.append(["ข้อเสนอแนะ", "", report.recommendations.strip(), "", "", "", "", ""])
     return rows

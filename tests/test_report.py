@@ -229,6 +229,9 @@ def test_csv_opens_in_excel_and_parses_back(the_report):
     divisions = {r[1]: r[3] for r in rows if r[0] == "9.1-4 ส่วนราชการ"}
     assert divisions == {"กองคลัง": "100.00", "กองช่าง": "50.00", "สำนักปลัด": "50.00"}
     assert len([r for r in rows if r[0] == "9.1-4 สะสมรายเดือน"]) == 12
+    assert ["คำค้นไม่พบผล (ประชาชน)", "", "ภาษีป้าย", "3"] == [
+        r for r in rows if r[0].startswith("คำค้น")
+    ][0][:4]
 
 
 def test_render_refuses_unknown_format(the_report):
