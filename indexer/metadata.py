@@ -50,6 +50,8 @@ def read_sidecar(path: Path) -> dict:
         mark = getattr(e, "problem_mark", None)
         line = f" at line {mark.line + 1}" if mark else ""
         raise ExtractionError(f"bad metadata: {side.name} is not valid YAML{line}") from None
+    except ValueError as e:  # YAML reads 2024-13-01 as a date and the calendar refuses it
+        raise ExtractionError(f"bad metadata: {side.name} has an impossible value ({e})") from None
     if not isinstance(data, dict):
         raise ExtractionError(f"bad metadata: {side.name} must be a mapping of field: value")
     return data

@@ -42,6 +42,8 @@ def split_front_matter(text: str) -> tuple[dict, str]:
         where = getattr(e, "problem_mark", None)
         line = f" (line {where.line + 2})" if where else ""
         raise ExtractionError(f"bad metadata: front matter is not valid YAML{line}") from None
+    except ValueError as e:  # YAML reads 2025-02-30 as a date and the calendar refuses it
+        raise ExtractionError(f"bad metadata: front matter has an impossible value ({e})") from None
     if not isinstance(data, dict):
         raise ExtractionError("bad metadata: front matter must be a mapping of field: value")
     return data, text[m.end() :]

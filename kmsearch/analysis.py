@@ -30,10 +30,11 @@ ENGINE = "nlpo3"
 ANALYZER_VERSION = "2"
 
 _THAI = "\u0e01-\u0e3a\u0e40-\u0e45\u0e47-\u0e4e"  # letters, vowels, marks; not ฯ ๆ ฿ digits
-# Runs of text the segmenter never sees whole: Thai abbreviations (พ.ร.บ., ภ.ป.1), Latin
+# Runs of text the segmenter never sees whole: Thai abbreviations (พ.ร.บ., form ภ.ป.1 -- but
+# พ.ศ.2562 is an era and a year, two terms), Latin
 # words with inner hyphens or apostrophes (e-LAAS), numbers with thousands separators.
 _RUN = re.compile(
-    rf"(?P<abbr>(?:[ก-ฮ]{{1,3}}\.){{2,}}(?:[ก-ฮ]{{1,3}}(?![{_THAI}])|\d+)?|[ก-ฮ]{{1,2}}\.(?=\d))"
+    rf"(?P<abbr>(?:[ก-ฮ]{{1,3}}\.){{2,}}(?:[ก-ฮ]{{1,3}}(?![{_THAI}])|\d{{1,2}}(?!\d))?|[ก-ฮ]{{1,2}}\.(?=\d))"
     rf"|(?P<num>(?:\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?)(?![a-z]))"
     r"|(?P<latin>[a-z0-9\u00e0-\u00f6\u00f8-\u024f]+(?:['\-][a-z0-9\u00e0-\u00f6\u00f8-\u024f]+)*)"
     # A Thai run stops where an abbreviation starts (ตามพ.ร.บ. -> ตาม + พ.ร.บ.).

@@ -8,6 +8,7 @@ only in staff documents.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from whoosh import query as q
 
@@ -33,6 +34,24 @@ def _finds(searcher, text: str, visible) -> bool:
 
 def _known(searcher, term: str) -> bool:
     return any(searcher.doc_frequency(name, term) > 0 for name in ("content", "title", "meta"))
+
+
+# A word at least this frequent in the Thai Textbook Corpus (shipped with PyThaiNLP) is taken
+# as meant even when no document uses it (กี่ 544, บ้าง 4319); rarer dictionary words are
+# likelier typos of indexed ones (ป่าย 6 for ป้าย, จาง 43 for จ้าง).
+COMMON_WORD_FREQ = 50
+
+
+@lru_cache(maxsize=1)
+def _word_freqs() -> dict[str, int]:
+    from pythainlp.corpus import ttc
+
+    return dict(ttc.word_freqs())
+
+
+def _is_word(text: str) -> bool:
+    """A correctly spelled, common Thai word (never 'corrected')."""
+    return text in querymod.stopwords() or _word_freqs().get(text, 0) >= COMMON_WORD_FREQ
 
 
 def _keyboard_layout(searcher, raw: str, visible) -> str | None:
@@ -71,8 +90,8 @@ def _typos(searcher, raw: str, visible) -> str | None:
     i = 0
     while i < len(spans):
         span = spans[i]
-        if _known(searcher, span.text) and len(span.text) > 1:
-            i += 1
+        if len(span.text) > 1 and (_known(searcher, span.text) or _is_word(span.text)):
+            i += 1  # a real word, even if no document uses it (กี่, บ้าง): nothing to fix
             continue
         fix = _best_fix(searcher, reader, norm, spans, i, visible)
         if fix is None:
@@ -113,7 +132,7 @@ def typo_cost(a: str, b: str) -> float:
 def _best_fix(searcher, reader, norm, spans, i, visible):
     """The closest known word for span i, possibly joined with a neighbour the segmenter
     split off (a typo often makes it cut a word in two: ภาษีป่าย -> ภาษี|ป่า|ย)."""
-    windows = [(i, i), (i - 1, i), (i, i + 1), (i - 1, i + 1)]
+    windows = [(i, i), (i - 1, i), (i, i + 1), (i - 1, i + 1), (i - 2, i), (i, i + 2)]
     best = None
     for first, last in windows:
         if first < 0 or last >= len(spans):

@@ -160,7 +160,7 @@ def _slow_path(text: str, table: dict[int, str]) -> tuple[str, list[int]]:
 
 def _append(out: list[str], src: list[int], ch: str, at: int) -> None:
     """Append one character, repairing the Thai spelling errors it completes."""
-    last = out[-1] if out else ""
+    last = out[-1] if out else "\0"  # not "" : "" is "in" every string
     if ch == SARA_E and last == SARA_E:
         out[-1] = SARA_AE  # เ + เ typed for แ
         return
