@@ -52,6 +52,7 @@ class Stats:
     non_2xx: int = 0
     errors: int = 0
     ok_searches: int = 0
+    last_error: str = ""
 
 
 def free_port() -> int:
@@ -76,11 +77,14 @@ def prepare_home(home: Path, staff: int) -> None:
         )
 
 
-def start_server(home: Path, port: int) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        kmsearch("--home", str(home), "serve", "--host", HOST, "--port", str(port)),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
+def start_server(home: Path, port: int, log: Path) -> subprocess.Popen:
+    # Output goes to a file: a pipe nobody reads fills up and then blocks the server's
+    # logging (waitress warns about queue depth under load), freezing every request.
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            kmsearch("--home", str(home), "serve", "--host", HOST, "--port", str(port)),
+            stdout=out, stderr=subprocess.STDOUT,
+        )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -94,7 +98,8 @@ def start_server(home: Path, port: int) -> subprocess.Popen:
                 break
             time.sleep(0.2)
     proc.kill()
-    raise SystemExit("server did not start:\n" + proc.communicate()[0].decode())
+    proc.wait()
+    raise SystemExit("server did not start:\n" + log.read_text())
 
 
 def sign_in(conn: http.client.HTTPConnection, username: str) -> str:
@@ -129,8 +134,9 @@ def client(port: int, paths: list[str], cookie: str | None, until: float, stats:
             conn.request("GET", path, headers=headers)
             response = conn.getresponse()
             response.read()
-        except (OSError, http.client.HTTPException):
+        except (OSError, http.client.HTTPException) as e:
             stats.errors += 1
+            stats.last_error = repr(e)
             conn.close()
             conn = http.client.HTTPConnection(HOST, port, timeout=30)
             continue
@@ -161,8 +167,9 @@ def run_phase(port: int, clients: int, seconds: float, paths: list[str],
 
 def summary(name: str, stats: list[Stats], elapsed: float) -> str:
     latencies = sorted(x for s in stats for x in s.latencies)
+    errors = [s.last_error for s in stats if s.last_error]
     if not latencies:
-        return f"{name:<10} no responses"
+        return f"{name:<10} no responses; last error: {errors[:1]}"
     q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99
     non_2xx = sum(s.non_2xx for s in stats)
     errors = sum(s.errors for s in stats)
@@ -193,7 +200,8 @@ def main() -> None:
         staff = args.clients // 2
         prepare_home(home, staff)
         port = free_port()
-        server = start_server(home, port)
+        log = Path(tmp) / "server.log"
+        server = start_server(home, port, log)
         try:
             cookies: list[str | None] = []
             for i in range(args.clients):
@@ -212,9 +220,13 @@ def main() -> None:
                                        searching=True)
         finally:
             server.send_signal(signal.SIGTERM)  # flushes queued access-log rows, then exits
-            output = server.communicate(timeout=60)[0].decode()
+            server.wait(timeout=60)
+        output = log.read_text()
         if server.returncode != 0:
             print(output)
+        warnings = output.count("Task queue depth")
+        if warnings:
+            print(f"server: waitress warned {warnings} time(s) that all its threads were busy")
         print(f"{'endpoint':<10} {'requests':>8} {'req/s':>10} {'p50 ms':>9} {'p95 ms':>9} "
               f"{'non-2xx':>8} {'errors':>7}")
         print(summary("/healthz", base, base_t))

@@ -46,11 +46,13 @@ def server(home):
     engine.dispose()
     port = _free_port()
     env = dict(os.environ, KMSEARCH_HOME=str(home.path))
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "from kmsearch.cli import main; main()", "serve", "--port",
-         str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
+    log = home.path / "server.log"  # a file: an unread pipe would fill and block the server
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", "from kmsearch.cli import main; main()", "serve", "--port",
+             str(port)],
+            env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -61,13 +63,14 @@ def server(home):
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
-                pytest.fail("server did not start: " + proc.communicate()[0].decode())
+                proc.wait()
+                pytest.fail("server did not start: " + log.read_text())
             time.sleep(0.2)
-    server = type("Server", (), {"base": base, "proc": proc, "home": home})
+    server = type("Server", (), {"base": base, "proc": proc, "home": home, "log": log})
     yield server
     if proc.poll() is None:
         proc.kill()
-    proc.communicate()
+    proc.wait()
 
 
 @pytest.fixture
@@ -81,8 +84,7 @@ def browser():
 
 def _stop(server) -> None:
     server.proc.send_signal(signal.SIGTERM)
-    output = server.proc.communicate(timeout=30)[0].decode()
-    assert server.proc.returncode == 0, output
+    assert server.proc.wait(timeout=30) == 0, server.log.read_text()
 
 
 def test_citizen_and_staff_search(server, browser):

@@ -162,6 +162,22 @@ def test_attempts_are_stored_without_the_address(app, client, make_staff):
     assert all("198.51" not in r["client"] for r in rows)
 
 
+def test_unknown_usernames_are_not_stored_as_typed(app, client):
+    login(client, username="my-secret-password", password="x")
+    with app.extensions["kmsearch"].engine.connect() as conn:
+        [row] = conn.execute(login_attempts.select()).mappings().all()
+    assert "my-secret-password" not in row["username"]
+    assert row["username"].startswith("unknown:")
+
+
+def test_unsafe_next_targets(client, make_staff):
+    make_staff()
+    for target in ("/\t/evil.example", "/\n/evil.example", "/\\evil.example", "/x\x7f"):
+        response = login(client, next=target)
+        assert response.headers["Location"] == "/", repr(target)
+        client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+
+
 def test_success_resets_the_username_count(client, make_staff):
     make_staff()
     for _ in range(4):

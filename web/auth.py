@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -88,10 +89,18 @@ def role_required(*roles: str):
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site: `next` must not become an open redirect."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return url_for("search.index")
+    r"""Only a path on this site: `next` must not become an open redirect.
+
+    Browsers drop tabs and newlines and read a backslash as a slash, so `/<tab>/evil` and
+    `/\evil` would leave the site: any such character refuses the target outright.
+    """
+    default = url_for("search.index")
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return default
+    if "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return default
+    parts = urlsplit(target)
+    return default if parts.scheme or parts.netloc else target
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -107,7 +116,8 @@ def login():
     client = roster.client_key(current_app.secret_key, request.remote_addr)
     engine = services().engine
     with engine.begin() as conn:
-        if roster.recent_failures(conn, username, client, WINDOW) >= MAX_FAILURES:
+        name = roster.attempt_name(conn, current_app.secret_key, username)
+        if roster.recent_failures(conn, name, client, WINDOW) >= MAX_FAILURES:
             message = "ลงชื่อเข้าใช้ผิดหลายครั้งเกินไป กรุณารอ 15 นาทีแล้วลองใหม่"
             return render_template(
                 "login.html", next=next_url, error=message, username=username
@@ -116,7 +126,7 @@ def login():
     with engine.connect() as conn:
         person = roster.authenticate(conn, username, password)
     with engine.begin() as conn:
-        roster.record_login_attempt(conn, username, client, success=person is not None)
+        roster.record_login_attempt(conn, name, client, success=person is not None)
     if person is None:
         message = "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง"
         return render_template("login.html", next=next_url, error=message, username=username)

@@ -290,6 +290,17 @@ def client_key(secret: str, address: str | None) -> str:
     return digest.hexdigest()[:32]
 
 
+def attempt_name(conn: Connection, secret: str, username: str) -> str:
+    """The name an attempt is counted under: the username if it exists, else a keyed hash.
+
+    People sometimes type their password into the username box; an unknown username is
+    therefore never stored as typed.
+    """
+    if get_by_username(conn, username) is not None:
+        return username
+    return "unknown:" + client_key(secret, username)
+
+
 def record_login_attempt(conn: Connection, username: str, client: str, success: bool) -> None:
     conn.execute(
         login_attempts.insert().values(
