@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from indexer.document import Extracted, ExtractionError
+from indexer.textfiles import load_yaml
 from kmsearch.knowledge_map import Topic, split_experts
 from kmsearch.schema import AUDIENCES, DOC_TYPES, doc_id_for
 
@@ -43,15 +44,13 @@ def read_sidecar(path: Path) -> dict:
     if not side.exists():
         return {}
     try:
-        data = yaml.safe_load(side.read_text(encoding="utf-8-sig")) or {}
+        data = load_yaml(side.read_text(encoding="utf-8-sig")) or {}
     except UnicodeDecodeError:
         raise ExtractionError(f"bad metadata: {side.name} is not UTF-8 text") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = f" at line {mark.line + 1}" if mark else ""
         raise ExtractionError(f"bad metadata: {side.name} is not valid YAML{line}") from None
-    except ValueError as e:  # YAML reads 2024-13-01 as a date and the calendar refuses it
-        raise ExtractionError(f"bad metadata: {side.name} has an impossible value ({e})") from None
     if not isinstance(data, dict):
         raise ExtractionError(f"bad metadata: {side.name} must be a mapping of field: value")
     return data

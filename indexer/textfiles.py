@@ -13,6 +13,22 @@ from indexer.document import Extracted, ExtractionError
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
 
 
+class _MetadataLoader(yaml.SafeLoader):
+    """Safe YAML that leaves dates as text, so metadata.resolve validates them and can name
+    the field when one is impossible (2025-02-30) instead of YAML failing on its own."""
+
+
+_MetadataLoader.yaml_implicit_resolvers = {
+    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load_yaml(text: str):
+    """Parse metadata YAML (front matter or sidecar)."""
+    return yaml.load(text, Loader=_MetadataLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 def decode_text(data: bytes) -> str:
     """Decode UTF-8 (with or without BOM) or the legacy Thai TIS-620/cp874 encoding."""
     try:
@@ -37,13 +53,11 @@ def split_front_matter(text: str) -> tuple[dict, str]:
     if not m:
         return {}, text
     try:
-        data = yaml.safe_load(m.group(1)) or {}
+        data = load_yaml(m.group(1)) or {}
     except yaml.YAMLError as e:
         where = getattr(e, "problem_mark", None)
         line = f" (line {where.line + 2})" if where else ""
         raise ExtractionError(f"bad metadata: front matter is not valid YAML{line}") from None
-    except ValueError as e:  # YAML reads 2025-02-30 as a date and the calendar refuses it
-        raise ExtractionError(f"bad metadata: front matter has an impossible value ({e})") from None
     if not isinstance(data, dict):
         raise ExtractionError("bad metadata: front matter must be a mapping of field: value")
     return data, text[m.end() :]
