@@ -40,6 +40,7 @@ def _index_command(group: click.Group) -> None:
                 report = index_paths(ctx.home, list(paths), rebuild=rebuild)
         except IndexBusy as e:
             raise click.ClickException(f"{e}; try again when it has finished") from None
+        _record_catalogue(ctx.home)
         for problem in report.skipped:
             click.echo(f"{problem.path}: {problem.reason}", err=True)
         for problem in report.failed:
@@ -47,6 +48,33 @@ def _index_command(group: click.Group) -> None:
         click.echo(report.summary(), err=True)
         if report.failed:
             sys.exit(1)
+
+
+def _record_catalogue(home) -> None:
+    """Note when each document was first seen (indicator 9.3-1 counts manuals by it).
+
+    The index is already written; a database problem here is reported, not fatal.
+    """
+    from datetime import UTC, datetime
+
+    from kmsearch.search import NoIndexError, SearchService
+    from kmsearch.store import connect, km
+
+    service = SearchService(home)
+    try:
+        documents = service.documents("staff")
+        engine = connect(home.database_url)
+        try:
+            with engine.begin() as conn:
+                km.record_documents_seen(conn, documents, datetime.now(UTC).replace(tzinfo=None))
+        finally:
+            engine.dispose()
+    except NoIndexError:
+        pass
+    except Exception as e:  # noqa: BLE001 - the index run itself succeeded
+        click.echo(f"warning: could not record the document catalogue: {e}", err=True)
+    finally:
+        service.close()
 
 
 def _search_command(group: click.Group) -> None:
