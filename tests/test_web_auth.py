@@ -151,6 +151,24 @@ def test_five_failures_per_client_then_429(client, make_staff):
     assert login(client).status_code == 429
 
 
+def test_behind_a_proxy_clients_are_told_apart(home, make_staff, monkeypatch):
+    from web import create_app
+
+    monkeypatch.setenv("KMSEARCH_TRUSTED_PROXIES", "1")
+    app = create_app(home, {"TESTING": True})
+    try:
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = "127.0.0.1"  # the proxy
+        for n in range(5):
+            client.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.1"
+            login(client, username=f"guess{n}", password="wrong-password")
+        assert login(client, username="guess9", password="x").status_code == 429
+        client.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.2"  # another citizen
+        assert login(client, username="guess9", password="x").status_code == 200
+    finally:
+        app.extensions["kmsearch"].close()
+
+
 def test_attempts_are_stored_without_the_address(app, client, make_staff):
     make_staff()
     client.environ_base["REMOTE_ADDR"] = "198.51.100.7"
@@ -217,6 +235,18 @@ def test_role_required(guarded, client, make_staff):
     client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
     login(client, username="chair")
     assert client.get("/t/committee").get_data(as_text=True) == "committee ok"
+
+
+def test_dashboard_link_only_for_committee_and_admin(app, client, make_staff):
+    if "dashboard" not in app.blueprints:
+        pytest.skip("web/dashboard.py is not there")
+    make_staff()
+    make_staff("chair", role="committee")
+    login(client)
+    assert "แดชบอร์ด KM" not in client.get("/").get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    login(client, username="chair")
+    assert "แดชบอร์ด KM" in client.get("/").get_data(as_text=True)
 
 
 def test_current_staff_and_csrf_field_in_templates(app, make_staff):

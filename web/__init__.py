@@ -42,6 +42,7 @@ def create_app(home: Home | str | os.PathLike | None = None, test_config: dict |
     if test_config:
         app.config.from_mapping(test_config)
 
+    _trust_proxies(app)
     services = Services(home, app.logger)
     app.extensions[EXTENSION] = services
     # Flush queued access-log rows when the app goes away or the interpreter exits.
@@ -60,6 +61,21 @@ def create_app(home: Home | str | os.PathLike | None = None, test_config: dict |
     )
     app.after_request(_security_headers)
     return app
+
+
+# Behind a reverse proxy (needed for HTTPS, see KMSEARCH_SECURE_COOKIES) every request comes
+# from the proxy's address, and the per-client sign-in limit would lock everyone out at once.
+# Not in kmsearch.home.SETTINGS yet because that module belongs to the core; move it there.
+PROXIES_ENV = "KMSEARCH_TRUSTED_PROXIES"
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Take the client address from X-Forwarded-For when N trusted proxies are in front."""
+    count = int(app.config.get("TRUSTED_PROXIES") or os.environ.get(PROXIES_ENV) or 0)
+    if count > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
 
 def _register_dashboard(app: Flask) -> str | None:
