@@ -234,13 +234,15 @@ class SearchService:
             )
         return out
 
-    def _hit(self, searcher, hit, terms, visible) -> Hit:
-        fields = hit.fields()
-        fragments = make_fragments(fields.get("content", ""), terms)
+    def _described(self, searcher, fields: dict, visible) -> dict:
+        """The metadata a Hit and a Document share, from stored fields.
+
+        A replacement document is named only if the searcher may see it.
+        """
         superseded = fields.get("superseded_by") or None
         if superseded and self._visible(searcher, superseded, visible) is None:
-            superseded = None  # never name a document the searcher may not see
-        return Hit(
+            superseded = None
+        return dict(
             doc_id=fields["doc_id"],
             path=fields["path"],
             title=fields.get("title", ""),
@@ -250,11 +252,18 @@ class SearchService:
             audience=fields.get("audience", "staff"),
             doc_type=fields.get("doc_type", ""),
             updated=_date(fields.get("updated", "")),
+            superseded_by=superseded,
+            superseded_by_title=self._title_of(searcher, superseded),
+        )
+
+    def _hit(self, searcher, hit, terms, visible) -> Hit:
+        fields = hit.fields()
+        fragments = make_fragments(fields.get("content", ""), terms)
+        return Hit(
+            **self._described(searcher, fields, visible),
             score=float(hit.score or 0.0),
             snippet="".join(text for text, _ in fragments),
             fragments=fragments,
-            superseded_by=superseded,
-            superseded_by_title=self._title_of(searcher, superseded),
         )
 
     @staticmethod
@@ -277,10 +286,8 @@ class SearchService:
         found = searcher.search(wanted, limit=1)
         if not found:
             return None
-        doc = self._document(searcher, found[0].fields(), with_text=True)
-        # A citizen is pointed only to replacements and predecessors they may see.
-        if doc.superseded_by and self._visible(searcher, doc.superseded_by, visible) is None:
-            doc.superseded_by = doc.superseded_by_title = None
+        doc = self._document(searcher, found[0].fields(), visible, with_text=True)
+        # A citizen is pointed only to predecessors they may see, too.
         older = q.Term("superseded_by", doc_id)
         if visible is not None:
             older = q.And([older, visible])
@@ -301,24 +308,13 @@ class SearchService:
         searcher = self._searcher()
         everything = visible if visible is not None else q.Every()
         found = searcher.search(everything, limit=None)
-        docs = [self._document(searcher, hit.fields(), with_text=False) for hit in found]
+        docs = [self._document(searcher, hit.fields(), visible, with_text=False) for hit in found]
         return sorted(docs, key=lambda d: (d.division, d.topic, d.title))
 
-    def _document(self, searcher, fields: dict, with_text: bool) -> Document:
-        superseded = fields.get("superseded_by") or None
+    def _document(self, searcher, fields: dict, visible, with_text: bool) -> Document:
         return Document(
-            doc_id=fields["doc_id"],
-            path=fields["path"],
-            title=fields.get("title", ""),
-            topic=fields.get("topic", ""),
-            division=fields.get("division", ""),
-            expert=_experts(fields.get("expert", "")),
-            audience=fields.get("audience", "staff"),
-            doc_type=fields.get("doc_type", ""),
-            updated=_date(fields.get("updated", "")),
+            **self._described(searcher, fields, visible),
             source=Path(fields["key"]),
             filename=fields.get("filename", ""),
             text=fields.get("content", "") if with_text else "",
-            superseded_by=superseded,
-            superseded_by_title=self._title_of(searcher, superseded),
         )
