@@ -127,11 +127,6 @@ def test_abbreviation_and_year_apart():
     assert words("พ.ศ. 2562") == ["พศ", "2562"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG analysis._RUN: 'พ.ศ.2562' (no space, common in Thai documents) is one term "
-    "'พศ2562', so the year 2562 (and the query 'พ.ศ. 2562') never matches it",
-)
 def test_year_written_against_its_abbreviation_is_still_a_term():
     assert "2562" in terms("ตามพระราชบัญญัติภาษีที่ดินและสิ่งปลูกสร้าง พ.ศ.2562")
     assert "พศ" in terms("พ.ศ.2562")

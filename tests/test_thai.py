@@ -119,12 +119,6 @@ def test_clean_thai_is_unchanged_and_cheap():
     assert normalize_with_offsets(text) == (text, None)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG thai._append: a text whose first kept character is an upper/lower vowel "
-    "(after nothing, or only zero-width characters) raises IndexError on the slow path, "
-    "because `last in TONES` is True for last == ''",
-)
 @pytest.mark.parametrize("text", ["\u0e34\u0e34", "\u0e35ท\u0e4d\u0e32", "\u200b\u0e34", "\u0e38 ภาษี\u200b"])
 def test_text_starting_with_a_vowel_mark_does_not_crash(text):
     result, offsets = normalize_with_offsets(text)
