@@ -49,6 +49,7 @@ class Hit:
     fragments: list[tuple[str, bool]] = field(default_factory=list)
     superseded_by: str | None = None
     superseded_by_title: str | None = None
+    superseded: bool = False  # replaced, even when the replacement is hidden from this audience
 
     def to_dict(self) -> dict:
         """The hit as the CLI contract's JSON shows it."""
@@ -104,6 +105,7 @@ class Document:
     text: str = ""
     superseded_by: str | None = None
     superseded_by_title: str | None = None
+    superseded: bool = False
     replaces: list[tuple[str, str]] = field(default_factory=list)
 
     @property
@@ -240,9 +242,11 @@ class SearchService:
         A replacement document is named only if the searcher may see it.
         """
         superseded = fields.get("superseded_by") or None
+        replaced = superseded is not None
         if superseded and self._visible(searcher, superseded, visible) is None:
             superseded = None
         return dict(
+            superseded=replaced,
             doc_id=fields["doc_id"],
             path=fields["path"],
             title=fields.get("title", ""),
