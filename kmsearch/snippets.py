@@ -8,10 +8,19 @@ Thai character cluster.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from kmsearch.analysis import analyze
 
 WIDTH = 220  # characters of context shown; about two lines on a phone
+
+
+@lru_cache(maxsize=256)
+def _tokens(text: str) -> tuple[tuple[str, int, int, bool], ...]:
+    """The analysed tokens of a stored text. Cached: segmenting a whole document again for
+    every hit of every search was most of a search's time; the same documents keep
+    coming back in results."""
+    return tuple((term, start, end, part) for term, _pos, start, end, part in analyze(text))
 
 
 def match_spans(
@@ -22,7 +31,7 @@ def match_spans(
     word_ends, when given, receives the end offset of every word (for cutting between words).
     """
     spans: list[tuple[int, int, str]] = []
-    for term, _pos, start, end, is_part in analyze(text):
+    for term, start, end, is_part in _tokens(text):
         if word_ends is not None and not is_part:
             word_ends.append(end)
         if term not in terms:
