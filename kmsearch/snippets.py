@@ -68,7 +68,8 @@ def marked_spans(
     words = {word for word, _parts in groups}
     spans = match_spans(text, words, word_ends)
     found = {term for *_, term in spans}
-    missing_parts = {p for word, parts in groups if word not in found for p in parts}
+    # Short parts (ผู้ of ผู้สูงอายุ) would light up unrelated words all over the text.
+    missing_parts = {p for word, parts in groups if word not in found for p in parts if len(p) >= 4}
     if missing_parts:
         spans = match_spans(text, words | missing_parts)
     return spans
