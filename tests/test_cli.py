@@ -146,6 +146,16 @@ def test_index_uses_no_deprecated_click_api(tmp_path):
     assert result.exit_code == 0
 
 
+@CLICK_GET_TEXT_STREAM
+def test_index_missing_path_exits_1(runner, tmp_path):
+    root = write_tree(tmp_path / "kb", {"a.md": "ข้อความ"})
+    missing = tmp_path / "nope"
+    result = runner.invoke(main, ["--home", str(tmp_path / "home"), "index", str(root), str(missing)])
+    assert result.exit_code == 1
+    assert f"error: {missing}: no such file or folder" in result.stderr
+    assert "indexed 1 / unchanged 0 / removed 0 / failed 1" in result.stderr
+
+
 def test_index_without_paths_is_a_usage_error(runner, tmp_path):
     result = runner.invoke(main, ["--home", str(tmp_path / "home"), "index"])
     assert result.exit_code == 2
