@@ -3,7 +3,9 @@
 Imported explicitly by the test modules that use them (``from tests.core_fixtures import
 ...``) rather than through conftest.py, which belongs to the web tests. Index builds that
 several modules share are cached per process, so each is built once per test session even
-though every importing module registers its own copy of the fixture.
+though every importing module registers its own copy of the fixture. Like the other test
+modules' ``from tests.test_indicators import ...``, the import needs the repository root on
+sys.path: run the suite as ``python -m pytest`` from the root (scripts/test.sh does).
 """
 
 from __future__ import annotations
