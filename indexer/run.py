@@ -94,7 +94,11 @@ def walk(paths: list[str | Path], report: IndexReport) -> tuple[list[Source], li
                 )
         else:
             report.failed.append(Problem(str(given), "no such file or folder"))
-    return sources, folders
+    # A file reached through two given paths (a folder and a file in it) is indexed once.
+    unique = {}
+    for source in sources:
+        unique.setdefault(source.key, source)
+    return list(unique.values()), folders
 
 
 def content_hash(source: Source, map_bytes: bytes) -> str:
@@ -154,7 +158,7 @@ def index_paths(
     report = IndexReport()
     home.ensure()
     with indexstore.index_lock(home):
-        indexstore.remove_stale_generations(home)
+        indexstore.remove_unfinished_generations(home)
         sources, folders = walk(paths, report)
         maps = _knowledge_maps(home, sources, report)
         live = indexstore.open_current(home)

@@ -22,7 +22,7 @@ def _index_command(group: click.Group) -> None:
         from indexer.run import index_paths
         from kmsearch.indexstore import IndexBusy
 
-        err = click.get_text_stream("stderr")
+        err = sys.stderr
         bar = None
         if err.isatty():
             bar = click.progressbar(length=1, label="indexing", file=err, show_pos=True)

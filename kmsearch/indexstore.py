@@ -53,21 +53,35 @@ def new_generation(home: Home) -> Path:
 
 
 def make_live(home: Home, folder: Path) -> None:
-    """Point CURRENT at folder atomically, then drop the generations nobody points at."""
+    """Point CURRENT at folder atomically, then drop generations older than the one replaced.
+
+    The replaced generation is kept until the next swap: a search that read CURRENT just
+    before the swap can still open it.
+    """
+    previous = current_generation(home)
     pointer = home.indexes_dir / "CURRENT"
     tmp = pointer.with_name("CURRENT.tmp")
     tmp.write_text(folder.name + "\n")
     with open(tmp, "rb+") as f:
         os.fsync(f.fileno())
     os.replace(tmp, pointer)
-    remove_stale_generations(home)
+    remove_stale_generations(home, keep=previous)
 
 
-def remove_stale_generations(home: Home) -> None:
-    """Delete generation folders other than the live one (open readers keep their files)."""
+def remove_stale_generations(home: Home, keep: Path | None = None) -> None:
+    """Delete generation folders other than the live one and keep (if given)."""
     live = current_generation(home)
     for folder in home.indexes_dir.glob("gen-*"):
-        if folder != live:
+        if folder != live and folder != keep:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def remove_unfinished_generations(home: Home) -> None:
+    """Delete generations newer than the live one: left by a rebuild that died mid-way."""
+    live = current_generation(home)
+    number = int(live.name[4:]) if live is not None else 0
+    for folder in home.indexes_dir.glob("gen-*"):
+        if folder.name[4:].isdigit() and int(folder.name[4:]) > number:
             shutil.rmtree(folder, ignore_errors=True)
 
 

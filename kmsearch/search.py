@@ -149,9 +149,7 @@ class SearchService:
             raise NoIndexError(f"no index in {self.home.path}: run `kmsearch index` first")
         if getattr(local, "generation", None) != generation:
             old = getattr(local, "searcher", None)
-            ix = indexstore.open_current(self.home)
-            if ix is None:
-                raise NoIndexError(f"no index in {self.home.path}: run `kmsearch index` first")
+            ix = self._open_live()
             local.searcher = ix.searcher()
             local.generation = generation
             if old is not None:
@@ -159,6 +157,19 @@ class SearchService:
         else:
             local.searcher = local.searcher.refresh()
         return local.searcher
+
+    def _open_live(self):
+        """Open the live index; if a swap removed it meanwhile, follow CURRENT once more."""
+        from whoosh.index import EmptyIndexError
+
+        for _attempt in range(3):
+            try:
+                ix = indexstore.open_current(self.home)
+            except (EmptyIndexError, FileNotFoundError):
+                continue
+            if ix is not None:
+                return ix
+        raise NoIndexError(f"no index in {self.home.path}: run `kmsearch index` first")
 
     def close(self) -> None:
         searcher = getattr(self._local, "searcher", None)
@@ -200,6 +211,7 @@ class SearchService:
                 results = self._run(searcher, querymod.build(parsed, True), flt, page, pagelen)
             total = results.total
             pagecount = results.pagecount
+            page = results.pagenum  # Whoosh answers a page past the end with the last one
             terms = parsed.highlight_groups()
             for hit in results:
                 hits.append(self._hit(searcher, hit, terms, visible))

@@ -24,15 +24,6 @@ HIT_KEYS = {"path", "title", "topic", "division", "expert", "audience", "doc_typ
             "snippet"}
 
 
-# kmsearch/cli_search.py calls click.get_text_stream, deprecated in Click 8.5 (removed in 9.0):
-# under filterwarnings=error every `index` run fails on that warning alone. The tests of the
-# index command's behaviour ignore just that warning; test_index_uses_no_deprecated_click_api
-# below keeps the bug visible (remove this mark when it passes).
-CLICK_GET_TEXT_STREAM = pytest.mark.filterwarnings(
-    "ignore:'get_text_stream' is deprecated:DeprecationWarning"
-)
-
-
 @pytest.fixture
 def runner(monkeypatch):
     monkeypatch.delenv("KMSEARCH_HOME", raising=False)
@@ -48,7 +39,6 @@ def search_json(runner, home: Path, *args: str) -> dict:
 # --- index -------------------------------------------------------------------------------
 
 
-@CLICK_GET_TEXT_STREAM
 def test_index_exits_0_with_the_summary_on_stderr(runner, tmp_path):
     root = write_tree(tmp_path / "kb", SMALL_DOCS)
     home = tmp_path / "home"
@@ -63,7 +53,6 @@ def test_index_exits_0_with_the_summary_on_stderr(runner, tmp_path):
     assert f"indexed 0 / unchanged {len(SMALL_DOCS)} / removed 0 / failed 0" in again.stderr
 
 
-@CLICK_GET_TEXT_STREAM
 def test_index_exits_1_on_a_damaged_pdf_and_indexes_the_rest(runner, tmp_path):
     root = write_tree(
         tmp_path / "kb",
@@ -88,7 +77,6 @@ def test_index_exits_1_on_a_damaged_pdf_and_indexes_the_rest(runner, tmp_path):
     assert [h["path"] for h in data["hits"]] == [str(root / "ok.md")]
 
 
-@CLICK_GET_TEXT_STREAM
 def test_index_names_skipped_files_on_stderr(runner, tmp_path):
     root = write_tree(tmp_path / "kb", {"a.md": "ข้อความ", "table.xlsx": b"PK"})
     result = runner.invoke(main, ["--home", str(tmp_path / "home"), "index", str(root)])
@@ -97,7 +85,6 @@ def test_index_names_skipped_files_on_stderr(runner, tmp_path):
     assert "not a supported type" in notice
 
 
-@CLICK_GET_TEXT_STREAM
 def test_index_bad_metadata_exits_1_naming_the_field(runner, tmp_path):
     root = write_tree(
         tmp_path / "kb",
@@ -109,7 +96,6 @@ def test_index_bad_metadata_exits_1_naming_the_field(runner, tmp_path):
     assert str(root / "bad.md") in line and "audience" in line
 
 
-@CLICK_GET_TEXT_STREAM
 def test_index_while_another_run_holds_the_lock(runner, tmp_path):
     root = write_tree(tmp_path / "kb", {"a.md": "ข้อความ"})
     home = Home(tmp_path / "home")
@@ -120,7 +106,6 @@ def test_index_while_another_run_holds_the_lock(runner, tmp_path):
     assert "Traceback" not in result.output
 
 
-@CLICK_GET_TEXT_STREAM
 def test_index_rebuild(runner, tmp_path):
     root = write_tree(tmp_path / "kb", SMALL_DOCS)
     home = tmp_path / "home"
@@ -133,12 +118,6 @@ def test_index_rebuild(runner, tmp_path):
     assert [h["path"] for h in after["hits"]] == [h["path"] for h in before["hits"]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG kmsearch/cli_search.py: click.get_text_stream('stderr') is deprecated in "
-    "Click 8.5 (installed) and removed in 9.0; `kmsearch index` raises DeprecationWarning "
-    "under filterwarnings=error (exit 1). click.get_text_stream -> sys.stderr / click.echo(err=True)",
-)
 def test_index_uses_no_deprecated_click_api(tmp_path):
     root = write_tree(tmp_path / "kb", {"a.md": "ข้อความ"})
     result = CliRunner().invoke(main, ["--home", str(tmp_path / "home"), "index", str(root)])
@@ -146,7 +125,6 @@ def test_index_uses_no_deprecated_click_api(tmp_path):
     assert result.exit_code == 0
 
 
-@CLICK_GET_TEXT_STREAM
 def test_index_missing_path_exits_1(runner, tmp_path):
     root = write_tree(tmp_path / "kb", {"a.md": "ข้อความ"})
     missing = tmp_path / "nope"
@@ -183,7 +161,6 @@ def test_search_json_has_exactly_the_contract_keys(runner, small_kb):
     assert first["expert"] == ["เจ้าพนักงานจัดเก็บรายได้"] and first["doc_type"] == "guide"
 
 
-@CLICK_GET_TEXT_STREAM
 def test_search_json_path_is_the_path_as_indexed(runner, tmp_path, monkeypatch):
     write_tree(tmp_path / "kb", {"กองคลัง/a.md": "เรื่องภาษีป้าย"})
     monkeypatch.chdir(tmp_path)
@@ -277,7 +254,6 @@ def test_search_without_an_index_is_an_error_with_a_hint(runner, tmp_path):
 # --- where data lives --------------------------------------------------------------------
 
 
-@CLICK_GET_TEXT_STREAM
 def test_home_option_and_environment_variable(runner, tmp_path, monkeypatch):
     root = write_tree(tmp_path / "kb", {"a.md": "เรื่องภาษีป้าย"})
     by_option = tmp_path / "home-option"
@@ -299,7 +275,6 @@ def test_home_option_and_environment_variable(runner, tmp_path, monkeypatch):
     assert result.exit_code == 0 and json.loads(result.stdout)["total"] == 1
 
 
-@CLICK_GET_TEXT_STREAM
 def test_default_home_is_var_in_the_current_directory(runner, tmp_path, monkeypatch):
     write_tree(tmp_path / "kb", {"a.md": "เรื่องภาษีป้าย"})
     monkeypatch.chdir(tmp_path)
