@@ -1,0 +1,50 @@
+"""Extraction in worker processes gives the same index as extraction in this process."""
+
+from pathlib import Path
+
+import pytest
+
+from indexer import run
+from kmsearch.home import Home
+from kmsearch.search import SearchService
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+def _index(tmp_path, name, monkeypatch, pool_min):
+    monkeypatch.setattr(run, "POOL_MIN_FILES", pool_min)
+    home = Home(tmp_path / name)
+    report = run.index_paths(home, [CORPUS])
+    service = SearchService(home)
+    try:
+        docs = {
+            d.doc_id: (d.title, d.division, tuple(d.expert), d.audience, d.doc_type, d.updated)
+            for d in service.documents("staff")
+        }
+        texts = {d: service.document(d, "staff").text for d in docs}
+        hits = [h.doc_id for h in service.search("ภาษีที่ดินและสิ่งปลูกสร้าง", pagelen=25).hits]
+    finally:
+        service.close()
+    return report, docs, texts, hits
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="the bundled corpus is not there")
+def test_pool_and_sequential_runs_build_the_same_index(tmp_path, monkeypatch):
+    seq = _index(tmp_path, "sequential", monkeypatch, pool_min=10_000)
+    pool = _index(tmp_path, "pool", monkeypatch, pool_min=1)
+    assert seq[0].indexed == pool[0].indexed == len(seq[1]) > 20
+    assert seq[0].failed == pool[0].failed == []
+    assert seq[1:] == pool[1:]
+
+
+def test_a_broken_file_is_reported_from_a_worker_and_the_rest_indexed(tmp_path, monkeypatch):
+    monkeypatch.setattr(run, "POOL_MIN_FILES", 1)
+    root = tmp_path / "kb"
+    root.mkdir()
+    for i in range(3):
+        (root / f"doc{i}.md").write_text(f"# เอกสาร {i}\n\nภาษีป้ายของร้านค้า {i}\n", "utf-8")
+    (root / "broken.pdf").write_bytes(b"%PDF-1.4 this is not really a PDF")
+    report = run.index_paths(Home(tmp_path / "home"), [root])
+    assert report.indexed == 3
+    assert [p.path for p in report.failed] == [str(root / "broken.pdf")]
+    assert "PDF" in report.failed[0].reason
