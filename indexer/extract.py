@@ -46,13 +46,6 @@ EXTRACTORS: dict[str, Callable[[Path], Extracted]] = {
     ".html": _html,
 }
 
-MEDIA_TYPES = {
-    ".pdf": "application/pdf",
-    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    ".md": "text/markdown; charset=utf-8",
-    ".txt": "text/plain",
-    ".html": "text/html; charset=utf-8",
-}
 
 
 def supported(path: Path) -> bool:

@@ -23,6 +23,15 @@ DOC_TYPE_LABELS = {
 }
 AUDIENCE_LABELS = {"public": "ประชาชน", "staff": "เฉพาะเจ้าหน้าที่"}
 
+# What a download of each supported file type is served as.
+MEDIA_TYPES = {
+    ".pdf": "application/pdf",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".md": "text/markdown; charset=utf-8",
+    ".txt": "text/plain",
+    ".html": "text/html; charset=utf-8",
+}
+
 
 def doc_id_for(key: str) -> str:
     """Stable 16-hex id of a document from its absolute source path: used in every URL."""

@@ -18,7 +18,7 @@ from whoosh import sorting
 from kmsearch import indexstore
 from kmsearch import query as querymod
 from kmsearch.home import Home
-from kmsearch.schema import AUDIENCES
+from kmsearch.schema import AUDIENCES, MEDIA_TYPES
 from kmsearch.snippets import make_fragments
 from kmsearch.suggest import suggest
 
@@ -33,8 +33,10 @@ class NoIndexError(RuntimeError):
     """Nothing has been indexed in this home yet."""
 
 
-@dataclass
-class Hit:
+@dataclass(kw_only=True)
+class Described:
+    """What every view of an indexed document shows (see SearchService._described)."""
+
     doc_id: str
     path: str
     title: str
@@ -44,12 +46,16 @@ class Hit:
     audience: str
     doc_type: str
     updated: dt.date | None
+    superseded_by: str | None = None  # the replacement, when this audience may see it
+    superseded_by_title: str | None = None
+    superseded: bool = False  # replaced, even when the replacement is hidden from this audience
+
+
+@dataclass(kw_only=True)
+class Hit(Described):
     score: float
     snippet: str = ""
     fragments: list[tuple[str, bool]] = field(default_factory=list)
-    superseded_by: str | None = None
-    superseded_by_title: str | None = None
-    superseded: bool = False  # replaced, even when the replacement is hidden from this audience
 
     def to_dict(self) -> dict:
         """The hit as the CLI contract's JSON shows it."""
@@ -89,29 +95,15 @@ class SearchResult:
         }
 
 
-@dataclass
-class Document:
-    doc_id: str
-    path: str
-    title: str
-    topic: str
-    division: str
-    expert: list[str]
-    audience: str
-    doc_type: str
-    updated: dt.date | None
+@dataclass(kw_only=True)
+class Document(Described):
     source: Path
     filename: str
     text: str = ""
-    superseded_by: str | None = None
-    superseded_by_title: str | None = None
-    superseded: bool = False
     replaces: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def media_type(self) -> str:
-        from indexer.extract import MEDIA_TYPES
-
         return MEDIA_TYPES.get(self.source.suffix.lower(), "application/octet-stream")
 
 
