@@ -33,6 +33,9 @@ SETTINGS = {
     "secure_cookies": Setting(
         "KMSEARCH_SECURE_COOKIES", "0", "1 to mark session cookies Secure (behind HTTPS)"
     ),
+    "trusted_proxies": Setting(
+        "KMSEARCH_TRUSTED_PROXIES", "0", "reverse proxies in front of the server (client address)"
+    ),
 }
 
 

@@ -6,7 +6,6 @@ benchmark (the app-factory pattern of Flask's flaskr tutorial).
 
 from __future__ import annotations
 
-import importlib
 import os
 import weakref
 
@@ -21,7 +20,7 @@ PRIVACY_CONTACT = (
 
 def create_app(home: Home | str | os.PathLike | None = None, test_config: dict | None = None):
     """Build the web app over a kmsearch home (default: KMSEARCH_HOME or ./var)."""
-    from web import auth, browse, csrf, documents, labels, pages, search
+    from web import auth, browse, csrf, dashboard, documents, labels, pages, search
     from web.converters import RegexConverter
     from web.services import EXTENSION, Services
 
@@ -42,7 +41,7 @@ def create_app(home: Home | str | os.PathLike | None = None, test_config: dict |
     if test_config:
         app.config.from_mapping(test_config)
 
-    _trust_proxies(app)
+    _trust_proxies(app, home)
     services = Services(home, app.logger)
     app.extensions[EXTENSION] = services
     # Flush queued access-log rows when the app goes away or the interpreter exits.
@@ -54,41 +53,26 @@ def create_app(home: Home | str | os.PathLike | None = None, test_config: dict |
     labels.register(app)
     for module in (search, browse, documents, auth, pages):
         app.register_blueprint(module.bp)
-    dashboard_url = _register_dashboard(app)
+    app.register_blueprint(dashboard.bp, url_prefix="/dashboard")
 
     app.context_processor(
-        lambda: {"current_staff": auth.current_staff, "dashboard_url": dashboard_url}
+        lambda: {"current_staff": auth.current_staff}
     )
     app.after_request(_security_headers)
     return app
 
 
-# Behind a reverse proxy (needed for HTTPS, see KMSEARCH_SECURE_COOKIES) every request comes
-# from the proxy's address, and the per-client sign-in limit would lock everyone out at once.
-# Not in kmsearch.home.SETTINGS yet because that module belongs to the core; move it there.
-PROXIES_ENV = "KMSEARCH_TRUSTED_PROXIES"
+def _trust_proxies(app: Flask, home: Home) -> None:
+    """Take the client address from X-Forwarded-For when N trusted proxies are in front.
 
-
-def _trust_proxies(app: Flask) -> None:
-    """Take the client address from X-Forwarded-For when N trusted proxies are in front."""
-    count = int(app.config.get("TRUSTED_PROXIES") or os.environ.get(PROXIES_ENV) or 0)
+    Behind a reverse proxy (needed for HTTPS) every request comes from the proxy's address,
+    and the per-client sign-in limit would lock everyone out at once.
+    """
+    count = int(app.config.get("TRUSTED_PROXIES") or home.setting("trusted_proxies") or 0)
     if count > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
-
-
-def _register_dashboard(app: Flask) -> str | None:
-    """Mount the KM dashboard (built separately) if its module exists; return its URL."""
-    try:
-        dashboard = importlib.import_module("web.dashboard")
-    except ModuleNotFoundError as e:
-        if e.name != "web.dashboard":
-            raise
-        return None
-    app.register_blueprint(dashboard.bp, url_prefix="/dashboard")
-    rules = {rule.rule for rule in app.url_map.iter_rules()}
-    return "/dashboard" if "/dashboard" in rules else "/dashboard/"
 
 
 def _purge_old_rows(app: Flask, services) -> None:
