@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from whoosh import index as whoosh_index
+
 from indexer.document import ExtractionError
 from indexer.extract import extract, supported
 from indexer.metadata import SIDECAR_SUFFIX, resolve, sidecar_path
@@ -167,19 +169,15 @@ def index_paths(
         live = indexstore.open_current(home)
         existing = _stored_by_key(live) if live is not None else {}
 
-        folder = None
-        if rebuild or live is None:
-            folder = indexstore.new_generation(home)
-            from whoosh import index as whoosh_index
-
-            target = whoosh_index.open_dir(str(folder))
-        else:
-            target = live
+        # A rebuild, or the very first run, writes a fresh generation; otherwise the live one.
+        fresh = rebuild or live is None
+        folder = indexstore.new_generation(home) if fresh else None
+        target = whoosh_index.open_dir(str(folder)) if fresh else live
         writer = target.writer(limitmb=256)
         try:
-            _write(writer, sources, maps, existing, rebuild or live is None, report, progress)
+            _write(writer, sources, maps, existing, fresh, report, progress)
             seen = {s.key for s in sources}
-            if not (rebuild or live is None):
+            if not fresh:
                 for key, stored in existing.items():
                     gone = key not in seen and not Path(key).exists()
                     if gone and any(Path(key).is_relative_to(f) for f in folders):
@@ -187,7 +185,7 @@ def index_paths(
                         report.removed += 1
             else:
                 report.removed = sum(1 for k in existing if k not in seen and not Path(k).exists())
-                _carry_over(writer, existing, seen, report)
+                _carry_over(writer, existing, seen)
             if report.indexed or report.removed or folder is not None:
                 writer.commit()
             else:
@@ -268,7 +266,7 @@ def _build_all(todo) -> Iterator[tuple[bool, object]]:
         yield from pool.map(_build_one, jobs, chunksize=2)
 
 
-def _carry_over(writer, existing, seen, report) -> None:
+def _carry_over(writer, existing, seen) -> None:
     """In a fresh generation, keep documents of the live index that this run did not walk
     but whose files still exist (they were indexed from other paths)."""
     for key, stored in existing.items():
