@@ -169,6 +169,7 @@ class SearchService:
             searcher.close()
             self._local.searcher = None
             self._local.generation = None
+            self._local.documents = None
 
     # --- search ------------------------------------------------------------------------
     def search(
@@ -311,13 +312,22 @@ class SearchService:
         return found[0] if found else None
 
     def documents(self, audience: str) -> list[Document]:
-        """Every document audience may see (without text), for browsing pages."""
+        """Every document audience may see (without text), for browsing pages.
+
+        Kept until the index changes: reading every stored document costs ~150 ms at 2,000
+        documents, and the search page's examples and the browse pages ask on every visit.
+        """
         visible = audience_filter(audience)
         searcher = self._searcher()
-        everything = visible if visible is not None else q.Every()
-        found = searcher.search(everything, limit=None)
-        docs = [self._document(searcher, hit.fields(), visible, with_text=False) for hit in found]
-        return sorted(docs, key=lambda d: (d.division, d.topic, d.title))
+        cache = getattr(self._local, "documents", None)
+        if cache is None or cache["searcher"] is not searcher:
+            cache = self._local.documents = {"searcher": searcher}
+        if audience not in cache:
+            everything = visible if visible is not None else q.Every()
+            found = searcher.search(everything, limit=None)
+            docs = [self._document(searcher, h.fields(), visible, with_text=False) for h in found]
+            cache[audience] = sorted(docs, key=lambda d: (d.division, d.topic, d.title))
+        return list(cache[audience])
 
     def _document(self, searcher, fields: dict, visible, with_text: bool) -> Document:
         return Document(

@@ -725,3 +725,21 @@ def test_search_that_read_current_just_before_a_swap_still_works(kb, monkeypatch
         service.close()
     assert state["swapped"], "the rebuild was not placed in the window: rewrite this test"
     assert [h.path for h in hits] == [str(root / "กองคลัง/a.md")]
+
+
+def test_document_list_follows_incremental_runs_and_rebuilds(tmp_path):
+    root = write_tree(tmp_path / "kb", {"a.md": "# ก\n\nภาษีป้าย", "b.md": "# ข\n\nภาษีที่ดิน"})
+    home = Home(tmp_path / "home")
+    index_paths(home, [root])
+    service = SearchService(home)
+    try:
+        assert len(service.documents("staff")) == 2
+        assert len(service.documents("staff")) == 2  # the second answer comes from the cache
+        (root / "c.md").write_text("# ค\n\nเบี้ยยังชีพ", encoding="utf-8")
+        index_paths(home, [root])
+        assert len(service.documents("staff")) == 3
+        (root / "a.md").unlink()
+        index_paths(home, [root], rebuild=True)
+        assert sorted(d.title for d in service.documents("staff")) == ["ข", "ค"]
+    finally:
+        service.close()
