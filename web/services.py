@@ -7,13 +7,13 @@ the same way by `kmsearch serve`, the tests and the load benchmark.
 from __future__ import annotations
 
 import logging
-import threading
 from pathlib import Path
 
 from flask import current_app
 
 from kmsearch import knowledge_map
 from kmsearch.home import Home
+from kmsearch.search import SearchService
 from kmsearch.store import connect
 from web.recorder import AccessRecorder
 
@@ -21,26 +21,18 @@ EXTENSION = "kmsearch"
 
 
 class Services:
-    """The home, engine, access recorder and (opened on first search) the search service."""
+    """The home, engine, access recorder and search service.
+
+    The search service opens the index only when a search asks, so the app starts (and shows
+    a page) before anything is indexed.
+    """
 
     def __init__(self, home: Home, logger: logging.Logger):
         self.home = home
         self.engine = connect(home.database_url)
         self.recorder = AccessRecorder(self.engine, logger)
-        self._lock = threading.Lock()
-        self._search = None
+        self.search = SearchService(home)
         self._map: tuple[float, list[knowledge_map.Topic]] | None = None
-
-    @property
-    def search(self):
-        """The SearchService, opened lazily so the app starts (and shows a page) before indexing."""
-        if self._search is None:
-            from kmsearch.search import SearchService
-
-            with self._lock:
-                if self._search is None:
-                    self._search = SearchService(self.home)
-        return self._search
 
     def topics(self) -> list[knowledge_map.Topic]:
         """The knowledge map, re-read when the indexer copies in a new one."""
@@ -56,9 +48,7 @@ class Services:
         """Flush the access log and release database connections."""
         self.recorder.close()
         self.engine.dispose()
-        close = getattr(self._search, "close", None)
-        if close:
-            close()
+        self.search.close()
 
 
 def services() -> Services:
