@@ -18,7 +18,7 @@ from whoosh import sorting
 from kmsearch import indexstore
 from kmsearch import query as querymod
 from kmsearch.home import Home
-from kmsearch.schema import AUDIENCES, MEDIA_TYPES
+from kmsearch.schema import AUDIENCES, MEDIA_TYPES, file_sha256
 from kmsearch.snippets import make_fragments
 from kmsearch.suggest import suggest
 
@@ -101,6 +101,19 @@ class Document(Described):
     filename: str
     text: str = ""
     replaces: list[tuple[str, str]] = field(default_factory=list)
+    file_sha256: str = ""
+
+    def original(self) -> Path | None:
+        """The original file, only while it is the file that was indexed.
+
+        A file changed since indexing may now hold other content (even staff-only content
+        behind a public entry); it is offered again after the next index run.
+        """
+        try:
+            same = bool(self.file_sha256) and file_sha256(self.source) == self.file_sha256
+        except OSError:
+            return None
+        return self.source if same else None
 
     @property
     def media_type(self) -> str:
@@ -134,20 +147,25 @@ class SearchService:
 
     # --- searcher management -----------------------------------------------------------
     def _searcher(self):
-        """This thread's searcher, reopened when CURRENT changed, refreshed otherwise."""
+        """This thread's searcher, reopened when CURRENT changed or the index was committed to.
+
+        Not Searcher.refresh(): it reuses the readers of unchanged segments and so keeps
+        showing a document that an incremental run replaced (its deletion lands in an old
+        segment) -- a public copy of what may now be a staff document.
+        """
         local = self._local
         generation = indexstore.current_generation(self.home)
         if generation is None:
             raise NoIndexError(f"no index in {self.home.path}: run `kmsearch index` first")
+        old = getattr(local, "searcher", None)
         if getattr(local, "generation", None) != generation:
-            old = getattr(local, "searcher", None)
-            ix = self._open_live()
-            local.searcher = ix.searcher()
+            local.ix = self._open_live()
             local.generation = generation
-            if old is not None:
-                old.close()
-        else:
-            local.searcher = local.searcher.refresh()
+        elif old is not None and old.up_to_date():
+            return old
+        local.searcher = local.ix.searcher()
+        if old is not None:
+            old.close()
         return local.searcher
 
     def _open_live(self):
@@ -334,5 +352,6 @@ class SearchService:
             **self._described(searcher, fields, visible),
             source=Path(fields["key"]),
             filename=fields.get("filename", ""),
+            file_sha256=fields.get("file_sha256", ""),
             text=fields.get("content", "") if with_text else "",
         )

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from indexer.run import index_paths
 from kmsearch.analysis import analyze
 from kmsearch.home import Home
 from kmsearch.search import EmptyQueryError, NoIndexError, SearchService
@@ -434,3 +435,25 @@ def test_result_as_json_has_the_contract_keys(small_kb):
     for hit in data["hits"]:
         assert required <= set(hit)
         assert isinstance(hit["expert"], list) and isinstance(hit["score"], float)
+
+
+def test_open_service_stops_showing_a_document_an_incremental_run_made_staff_only(tmp_path):
+    """A long-running server must not keep a public copy of a document that became staff-only."""
+    root = core_fixtures.write_tree(tmp_path / "kb", {
+        "guide.md": "---\ntitle: คำแนะนำ\naudience: public\n---\nยื่นแบบภาษีป้ายภายในมีนาคม\n",
+        "other.md": "---\ntitle: อื่น\naudience: public\n---\nเบี้ยยังชีพผู้สูงอายุ\n",
+    })
+    home = Home(tmp_path / "home")
+    index_paths(home, [root])
+    service = SearchService(home)
+    try:
+        assert service.search("ภาษีป้าย", audience="public").total == 1
+        (root / "guide.md").write_text(
+            "---\ntitle: บันทึกภายใน\naudience: staff\n---\nยื่นแบบภาษีป้าย รายชื่อค้างชำระ\n", "utf-8"
+        )
+        index_paths(home, [root])
+        assert service.search("ภาษีป้าย", audience="public").total == 0
+        assert [h.title for h in service.search("ภาษีป้าย", audience="staff").hits] == ["บันทึกภายใน"]
+        assert [d.title for d in service.documents("public")] == ["อื่น"]
+    finally:
+        service.close()
