@@ -28,7 +28,7 @@ from kmsearch.analysis import ANALYZER_VERSION, ENGINE
 from kmsearch.home import Home
 from kmsearch.knowledge_map import FILENAME as KNOWLEDGE_MAP
 from kmsearch.knowledge_map import KnowledgeMapError, by_topic, load
-from kmsearch.schema import doc_id_for
+from kmsearch.schema import doc_id_for, file_sha256
 from kmsearch.thai import normalize, tidy_whitespace
 
 
@@ -140,6 +140,7 @@ def build_fields(source: Source, topics, hash_: str) -> dict:
         "updated": meta.updated,
         "superseded_by": meta.superseded_by,
         "content_hash": hash_,
+        "file_sha256": file_sha256(source.file),
         "indexed_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 

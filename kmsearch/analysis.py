@@ -27,7 +27,7 @@ from kmsearch.thai import normalize_with_offsets
 ENGINE = "nlpo3"
 
 # Bumped whenever tokens change, so an incremental run re-reads every document.
-ANALYZER_VERSION = "2"
+ANALYZER_VERSION = "3"  # 3: file_sha256 stored for downloads
 
 _THAI = "\u0e01-\u0e3a\u0e40-\u0e45\u0e47-\u0e4e"  # letters, vowels, marks; not ฯ ๆ ฿ digits
 # Runs of text the segmenter never sees whole: Thai abbreviations (พ.ร.บ., form ภ.ป.1 -- but

@@ -33,6 +33,15 @@ MEDIA_TYPES = {
 }
 
 
+def file_sha256(path) -> str:
+    """Digest of a file's bytes: what was indexed must be what is downloaded."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def doc_id_for(key: str) -> str:
     """Stable 16-hex id of a document from its absolute source path: used in every URL."""
     return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
@@ -58,5 +67,6 @@ def get_schema() -> fields.Schema:
         updated=fields.ID(stored=True, sortable=True),  # ISO date or ""
         superseded_by=fields.ID(stored=True),  # doc_id of the current document, or ""
         content_hash=fields.STORED,
+        file_sha256=fields.STORED,  # of the original file alone: downloads check it
         indexed_at=fields.STORED,
     )

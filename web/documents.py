@@ -45,18 +45,19 @@ def show(doc_id: str):
         doc=doc,
         paragraphs=_paragraphs(doc.text),
         topic=topic,
-        has_file=doc.source.is_file(),
+        has_file=doc.original() is not None,
     )
 
 
 @bp.route(f"/{DOC_ID}/download")
 def download(doc_id: str):
     doc = _document(doc_id)
-    if not doc.source.is_file():
+    original = doc.original()
+    if original is None:
         abort(410, description="file-gone")
     log_access("download", doc_id=doc.doc_id, doc_title=doc.title)
     return send_file(
-        doc.source,
+        original,
         mimetype=doc.media_type,
         as_attachment=True,
         download_name=doc.filename or doc.source.name,
