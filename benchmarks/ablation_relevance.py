@@ -14,11 +14,12 @@ from contextlib import ExitStack
 from pathlib import Path
 from unittest import mock
 
-from indexer.run import index_paths
-from kmsearch import analysis, query, search
-from kmsearch.evaluation import evaluate, load_judgments
+from kmsearch.indexer.run import index_paths
+
+from kmsearch.engine import analysis, query, search
+from kmsearch.engine.evaluation import evaluate, load_judgments
+from kmsearch.engine.search import SearchService
 from kmsearch.home import Home
-from kmsearch.search import SearchService
 
 ROOT = Path(__file__).resolve().parent.parent
 CATEGORIES = ("exact", "compound", "question", "digits", "english", "keyboard", "typo", "old-new")

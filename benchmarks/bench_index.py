@@ -300,21 +300,22 @@ def replicate(templates: list[Template], n_docs: int, folder: Path, workers: int
 
 def _set_engine(engine: str) -> None:
     """Switch the analyzer's engine in this process and drop everything cached for the old one."""
-    import indexer.run
-    import kmsearch.analysis as analysis
+    import kmsearch.indexer.run as run
+
+    import kmsearch.engine.analysis as analysis
 
     analysis.ENGINE = engine
-    indexer.run.ENGINE = engine  # part of the content hash only
+    run.ENGINE = engine  # part of the content hash only
     analysis._segmenter.cache_clear()
     analysis.compound_parts.cache_clear()
 
 
 def _warm_up(folder: Path, engine: str) -> None:
     """Load what any long-running indexer has loaded: modules, dictionaries, the engine."""
+    from kmsearch.indexer.extract import extract
     from pythainlp.tokenize import word_tokenize
 
-    from indexer.extract import extract
-    from kmsearch.analysis import compound_parts, dictionary, word_spans
+    from kmsearch.engine.analysis import compound_parts, dictionary, word_spans
 
     word_tokenize("การทดสอบระบบค้นหา", engine=engine)
     word_spans("การทดสอบระบบค้นหา")
@@ -335,7 +336,7 @@ def _warm_up(folder: Path, engine: str) -> None:
 
 def _field_texts(home) -> list[str]:
     """Exactly the text the analyzer got for every document: content, title and meta."""
-    from kmsearch import indexstore
+    from kmsearch.engine import indexstore
 
     ix = indexstore.open_current(home)
     texts = []
@@ -350,8 +351,8 @@ def _field_texts(home) -> list[str]:
 
 def _thai_runs(texts: list[str]) -> list[str]:
     """The Thai runs word_spans() hands to the segmenter (same normalisation, same regex)."""
-    from kmsearch.analysis import _RUN
-    from kmsearch.thai import normalize_with_offsets
+    from kmsearch.engine.analysis import _RUN
+    from kmsearch.engine.thai import normalize_with_offsets
 
     runs = []
     for text in texts:
@@ -361,8 +362,9 @@ def _thai_runs(texts: list[str]) -> list[str]:
 
 
 def _index_once(folder: Path, home_dir: Path) -> tuple[float, float, object]:
-    import kmsearch.analysis as analysis
-    from indexer.run import index_paths
+    from kmsearch.indexer.run import index_paths
+
+    import kmsearch.engine.analysis as analysis
     from kmsearch.home import Home
 
     shutil.rmtree(home_dir, ignore_errors=True)
@@ -396,10 +398,10 @@ class Timers:
 
 def _instrumented_index(folder: Path, home_dir: Path, profile: bool) -> dict:
     """Index again with timers around each stage; returns seconds per stage."""
+    import kmsearch.indexer.run as run
     from whoosh.writing import SegmentWriter
 
-    import indexer.run as run
-    import kmsearch.analysis as analysis
+    import kmsearch.engine.analysis as analysis
 
     timers = Timers()
     # What analyze() calls for the word tokens: _words() (a generator) since the Span objects
@@ -479,8 +481,8 @@ def _instrumented_index(folder: Path, home_dir: Path, profile: bool) -> dict:
 
 def _build_job(job):
     """build_fields in a pool process: (fields, None) or (None, the error as _write reports it)."""
-    import indexer.run as run
-    from indexer.document import ExtractionError
+    import kmsearch.indexer.run as run
+    from kmsearch.indexer.document import ExtractionError
 
     source, topics, hash_ = job
     try:
@@ -496,7 +498,7 @@ def _pooled_write(procs: int):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    import indexer.run as run
+    import kmsearch.indexer.run as run
 
     def write(writer, sources, maps, existing, fresh, report, progress):
         assert fresh, "what-if covers fresh indexes only"
@@ -518,7 +520,7 @@ def _pooled_write(procs: int):
 
 def _fingerprint(home_dir: Path) -> str:
     """Digest of an index's stored fields (but indexed_at) and postings, in document order."""
-    from kmsearch import indexstore
+    from kmsearch.engine import indexstore
 
     h = hashlib.sha256()
     with indexstore.open_current(_home(home_dir)).reader() as r:
@@ -531,7 +533,7 @@ def _fingerprint(home_dir: Path) -> str:
 
 def _what_if_pool(folder: Path, work: Path, engine: str, procs: int, reference: Path) -> dict:
     """Index with extraction in a pool of procs processes; same index as the reference?"""
-    import indexer.run as run
+    import kmsearch.indexer.run as run
 
     home = work / f"home-{engine}-pool"
     saved = run._write
@@ -589,7 +591,7 @@ def _raw_engine(engine: str):
 
 def _time_analysis(texts: list[str]) -> float:
     """analyze() over the same field texts, in memory (no extraction, no Whoosh)."""
-    import kmsearch.analysis as analysis
+    import kmsearch.engine.analysis as analysis
 
     analysis.compound_parts.cache_clear()
     t0 = time.perf_counter()
@@ -607,8 +609,8 @@ def _percentile(values: list[float], p: float) -> float:
 
 
 def _time_search(home_dir: Path, repeats: int) -> dict:
+    from kmsearch.engine.search import SearchService
     from kmsearch.home import Home
-    from kmsearch.search import SearchService
 
     service = SearchService(Home(home_dir))
     samples: list[float] = []

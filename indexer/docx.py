@@ -14,7 +14,7 @@ import zipfile
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from indexer.document import Extracted, ExtractionError
+from kmsearch.indexer.document import Extracted, ExtractionError
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"

@@ -5,35 +5,35 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from indexer.document import Extracted, ExtractionError
+from kmsearch.indexer.document import Extracted, ExtractionError
 
 
 def _pdf(path: Path) -> Extracted:
-    from indexer.pdf import extract_pdf
+    from kmsearch.indexer.pdf import extract_pdf
 
     return extract_pdf(path)
 
 
 def _docx(path: Path) -> Extracted:
-    from indexer.docx import extract_docx
+    from kmsearch.indexer.docx import extract_docx
 
     return extract_docx(path)
 
 
 def _md(path: Path) -> Extracted:
-    from indexer.textfiles import extract_markdown
+    from kmsearch.indexer.textfiles import extract_markdown
 
     return extract_markdown(path)
 
 
 def _txt(path: Path) -> Extracted:
-    from indexer.textfiles import extract_text
+    from kmsearch.indexer.textfiles import extract_text
 
     return extract_text(path)
 
 
 def _html(path: Path) -> Extracted:
-    from indexer.textfiles import extract_html
+    from kmsearch.indexer.textfiles import extract_html
 
     return extract_html(path)
 

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from kmsearch.indexer.document import Extracted, ExtractionError
+from kmsearch.indexer.textfiles import load_yaml
 
-from indexer.document import Extracted, ExtractionError
-from indexer.textfiles import load_yaml
-from kmsearch.knowledge_map import Topic, split_experts
-from kmsearch.schema import AUDIENCES, DOC_TYPES, doc_id_for
+from kmsearch.engine.schema import AUDIENCES, DOC_TYPES, doc_id_for
+from kmsearch.km.knowledge_map import Topic, split_experts
 
 FIELDS = ("title", "topic", "division", "expert", "audience", "doc_type", "updated", "superseded_by")
 SIDECAR_SUFFIX = ".meta.yaml"

@@ -14,7 +14,7 @@ here:
    wrap is not a word boundary) and with one space otherwise.
 
 Characters are not mapped (no PUA mapping, no sara am repair): Thai normalisation is done
-afterwards by kmsearch.thai. Marked content is honoured: `/ActualText` replaces the text of
+afterwards by kmsearch.engine.thai. Marked content is honoured: `/ActualText` replaces the text of
 the glyphs it spans (LibreOffice writes one for every Thai sara am cluster) and `/Artifact`
 content (running headers, page numbers of Tagged PDFs) is left out. Glyphs without any
 Unicode mapping contribute no text.
@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from indexer.document import Extracted, ExtractionError
+from kmsearch.indexer.document import Extracted, ExtractionError
 
 # Thai combining marks: mai han-akat, the upper/lower vowels, phinthu, the tone marks and
 # the other signs above, plus the shifted Private Use Area forms legacy Thai fonts emit

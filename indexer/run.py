@@ -18,18 +18,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from kmsearch.indexer.document import ExtractionError
+from kmsearch.indexer.extract import extract, supported
+from kmsearch.indexer.metadata import SIDECAR_SUFFIX, resolve, sidecar_path
 from whoosh import index as whoosh_index
 
-from indexer.document import ExtractionError
-from indexer.extract import extract, supported
-from indexer.metadata import SIDECAR_SUFFIX, resolve, sidecar_path
-from kmsearch import indexstore
-from kmsearch.analysis import ANALYZER_VERSION, ENGINE
+from kmsearch.engine import indexstore
+from kmsearch.engine.analysis import ANALYZER_VERSION, ENGINE
+from kmsearch.engine.schema import doc_id_for, file_sha256
+from kmsearch.engine.thai import normalize, tidy_whitespace
 from kmsearch.home import Home
-from kmsearch.knowledge_map import FILENAME as KNOWLEDGE_MAP
-from kmsearch.knowledge_map import KnowledgeMapError, by_topic, load
-from kmsearch.schema import doc_id_for, file_sha256
-from kmsearch.thai import normalize, tidy_whitespace
+from kmsearch.km.knowledge_map import FILENAME as KNOWLEDGE_MAP
+from kmsearch.km.knowledge_map import KnowledgeMapError, by_topic, load
 
 
 @dataclass

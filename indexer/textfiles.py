@@ -7,8 +7,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import yaml
-
-from indexer.document import Extracted, ExtractionError
+from kmsearch.indexer.document import Extracted, ExtractionError
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
 

@@ -132,7 +132,7 @@ def corpus_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def indexed_home_template(tmp_path_factory, corpus_dir) -> Path:
     """A home with the test corpus indexed, built once and copied for each test."""
-    from indexer.run import index_paths
+    from kmsearch.indexer.run import index_paths
 
     path = tmp_path_factory.mktemp("home-template")
     report = index_paths(Home(path), [corpus_dir])
@@ -153,7 +153,7 @@ def home(tmp_path, indexed_home_template, monkeypatch) -> Home:
 
 @pytest.fixture
 def app(home):
-    from web import create_app
+    from kmsearch.web import create_app
 
     app = create_app(home, {"TESTING": True})
     yield app

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 from hypothesis import strategies as st
+from kmsearch.indexer.run import IndexReport, index_paths
 
-from indexer.run import IndexReport, index_paths
+from kmsearch.engine.search import SearchService
 from kmsearch.home import Home
-from kmsearch.search import SearchService
 
 REPO = Path(__file__).resolve().parent.parent
 BUNDLED_CORPUS = REPO / "corpus"
@@ -216,7 +216,7 @@ class Indexed:
         return str((self.root / rel).resolve())
 
     def doc_id(self, rel: str) -> str:
-        from kmsearch.schema import doc_id_for
+        from kmsearch.engine.schema import doc_id_for
 
         return doc_id_for(self.key(rel))
 
@@ -349,7 +349,7 @@ def mistyped(draw, clean: str) -> str:
             cluster = cluster.upper()
         out.append(cluster)
     text = "".join(out)
-    # zero-width characters anywhere, as copy-paste from web pages and PDFs leaves them
+    # zero-width characters anywhere, as copy-paste from kmsearch.web pages and PDFs leaves them
     chars = list(text)
     for _ in range(draw(st.integers(0, 4))):
         chars.insert(draw(st.integers(0, len(chars))), draw(st.sampled_from(ZERO_WIDTH)))

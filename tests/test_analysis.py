@@ -1,4 +1,4 @@
-"""Thai analysis (kmsearch.analysis): words, compound parts, offsets, and the Whoosh analyzer."""
+"""Thai analysis (kmsearch.engine.analysis): words, compound parts, offsets, and the Whoosh analyzer."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from whoosh import index
 from whoosh import query as q
 
-from kmsearch.analysis import ThaiAnalyzer, analyze
-from kmsearch.schema import get_schema
-from kmsearch.thai import normalize
+from kmsearch.engine.analysis import ThaiAnalyzer, analyze
+from kmsearch.engine.schema import get_schema
+from kmsearch.engine.thai import normalize
 from tests.core_fixtures import clean_and_mistyped
 
 
@@ -186,7 +186,7 @@ def test_phrase_mode_leaves_out_parts():
 def test_analyzer_is_picklable_and_small():
     data = pickle.dumps(ThaiAnalyzer())
     assert len(data) < 200
-    assert b"kmsearch.analysis" in data and b"ThaiAnalyzer" in data
+    assert b"kmsearch.engine.analysis" in data and b"ThaiAnalyzer" in data
     again = pickle.loads(data)
     assert isinstance(again, ThaiAnalyzer) and again == ThaiAnalyzer()
     assert [t.text for t in again("ภาษีป้าย")] == ["ภาษี", "ป้าย"]

@@ -10,8 +10,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from kmsearch import indexstore
 from kmsearch.cli import main
+from kmsearch.engine import indexstore
 from kmsearch.home import Home
 from tests import core_fixtures
 from tests.core_fixtures import REPO, SMALL_DOCS, front_matter_doc, write_tree

@@ -11,10 +11,10 @@ import re
 
 import pytest
 from conftest import csrf_token
+from kmsearch.indexer.pdf import extract_pdf
 
-from indexer.pdf import extract_pdf
+from kmsearch.engine.thai import normalize
 from kmsearch.store import km
-from kmsearch.thai import normalize
 from tests.test_indicators import seed_km
 
 

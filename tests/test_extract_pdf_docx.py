@@ -10,10 +10,9 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
-
-from indexer.document import ExtractionError
-from indexer.docx import extract_docx
-from indexer.pdf import decode_pdf_string, extract_pdf, is_combining
+from kmsearch.indexer.document import ExtractionError
+from kmsearch.indexer.docx import extract_docx
+from kmsearch.indexer.pdf import decode_pdf_string, extract_pdf, is_combining
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -4,8 +4,8 @@ from datetime import date, datetime
 
 import pytest
 
-from kmsearch import fiscal
-from kmsearch.fiscal import FiscalYear, FiscalYearError
+from kmsearch.km import fiscal
+from kmsearch.km.fiscal import FiscalYear, FiscalYearError
 
 
 def test_fy_2566_is_oct_2022_to_sep_2023():

@@ -5,17 +5,17 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import kmsearch.indexer.run as run
 import pytest
+from kmsearch.indexer.document import Extracted, ExtractionError
+from kmsearch.indexer.extract import extract
+from kmsearch.indexer.metadata import resolve
+from kmsearch.indexer.run import index_paths
 
-import indexer.run as run
-from indexer.document import Extracted, ExtractionError
-from indexer.extract import extract
-from indexer.metadata import resolve
-from indexer.run import index_paths
-from kmsearch import indexstore
+from kmsearch.engine import indexstore
+from kmsearch.engine.search import SearchService
 from kmsearch.home import Home
-from kmsearch.knowledge_map import by_topic, load
-from kmsearch.search import SearchService
+from kmsearch.km.knowledge_map import by_topic, load
 from tests.core_fixtures import front_matter_doc, write_tree
 
 THAI = "เทศบาลจัดเก็บภาษีป้ายทุกปี ผู้ประกอบการยื่นแบบภายในเดือนมีนาคม"

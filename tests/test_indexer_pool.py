@@ -3,10 +3,10 @@
 from pathlib import Path
 
 import pytest
+from kmsearch.indexer import run
 
-from indexer import run
+from kmsearch.engine.search import SearchService
 from kmsearch.home import Home
-from kmsearch.search import SearchService
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 

@@ -28,8 +28,8 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from kmsearch import indicators
-from kmsearch.fiscal import BANGKOK, FiscalYear
+from kmsearch.km import indicators
+from kmsearch.km.fiscal import BANGKOK, FiscalYear
 from kmsearch.store import accesslog, connect, km, roster, staff
 from kmsearch.store.accesslog import Access
 

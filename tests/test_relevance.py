@@ -7,11 +7,11 @@ relevance table), so a change to the analyzer or ranking that costs real answers
 from pathlib import Path
 
 import pytest
+from kmsearch.indexer.run import index_paths
 
-from indexer.run import index_paths
-from kmsearch.evaluation import evaluate, format_table, load_judgments
+from kmsearch.engine.evaluation import evaluate, format_table, load_judgments
+from kmsearch.engine.search import SearchService
 from kmsearch.home import Home
-from kmsearch.search import SearchService
 
 ROOT = Path(__file__).resolve().parent.parent
 JUDGMENTS = ROOT / "corpus_sources" / "queries"

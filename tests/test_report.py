@@ -2,7 +2,7 @@
 
 The PDF's text is read back with the project's pdfminer.six extractor (indexer.pdf, which
 keeps zero-width Thai marks with their consonant) and compared, after
-kmsearch.thai.normalize, with the Thai strings the report was made from.
+kmsearch.engine.thai.normalize, with the Thai strings the report was made from.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from kmsearch.indexer.pdf import extract_pdf
 
-from indexer.pdf import extract_pdf
-from kmsearch import charts, indicators, report
 from kmsearch.cli import main
-from kmsearch.fiscal import FiscalYear
+from kmsearch.engine.thai import normalize
+from kmsearch.km import charts, indicators, report
+from kmsearch.km.fiscal import FiscalYear
 from kmsearch.store import connect
-from kmsearch.thai import normalize
 from tests.test_indicators import NOW, catalogue, seed_km
 
 RECOMMENDATIONS = (

@@ -1,4 +1,4 @@
-"""Searching (kmsearch.search): recall inside compounds, ranking, the audience rule, phrases,
+"""Searching (kmsearch.engine.search): recall inside compounds, ranking, the audience rule, phrases,
 digits, suggestions, highlighting, facets, documents and supersession."""
 
 from __future__ import annotations
@@ -9,11 +9,11 @@ from collections import Counter
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from kmsearch.indexer.run import index_paths
 
-from indexer.run import index_paths
-from kmsearch.analysis import analyze
+from kmsearch.engine.analysis import analyze
+from kmsearch.engine.search import EmptyQueryError, NoIndexError, SearchService
 from kmsearch.home import Home
-from kmsearch.search import EmptyQueryError, NoIndexError, SearchService
 from tests import core_fixtures
 
 # the shared, session-built indexes (see tests/core_fixtures.py)

@@ -1,9 +1,10 @@
 """Superseded knowledge: old documents lead to the current one, within the audience's reach."""
 
-from indexer.run import index_paths
+from kmsearch.indexer.run import index_paths
+
+from kmsearch.engine.schema import doc_id_for
+from kmsearch.engine.search import SearchService
 from kmsearch.home import Home
-from kmsearch.schema import doc_id_for
-from kmsearch.search import SearchService
 
 OLD = """---
 title: คำแนะนำภาษีโรงเรือนและที่ดิน (ยกเลิกแล้ว)
@@ -59,7 +60,7 @@ def test_citizen_is_told_a_document_is_replaced_without_seeing_a_staff_replaceme
 
 
 def test_citizen_document_page_says_replaced_without_naming_the_staff_document(tmp_path):
-    from web import create_app
+    from kmsearch.web import create_app
 
     home, old_id, _new_id = _build(tmp_path, audience="staff")
     app = create_app(home, {"TESTING": True})

@@ -1,4 +1,4 @@
-"""Thai normalisation (kmsearch.thai): one spelling per word, and offsets back to the source."""
+"""Thai normalisation (kmsearch.engine.thai): one spelling per word, and offsets back to the source."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import unicodedata
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from kmsearch.analysis import word_spans
-from kmsearch.thai import PUA_TO_THAI, normalize, normalize_with_offsets
+from kmsearch.engine.analysis import word_spans
+from kmsearch.engine.thai import PUA_TO_THAI, normalize, normalize_with_offsets
 from tests.core_fixtures import HARFBUZZ_PUA_MAP, clean_and_mistyped
 
 # --- one normalisation at a time -------------------------------------------------------

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from conftest import STAFF_TITLE, log_rows
 
-from kmsearch.schema import doc_id_for
+from kmsearch.engine.schema import doc_id_for
 from kmsearch.store import accesslog
 from kmsearch.store.accesslog import Access
 
@@ -72,7 +72,7 @@ def test_failed_log_write_is_logged_not_shown(app, client, monkeypatch, caplog):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(accesslog, "record", broken)
-    monkeypatch.setattr("web.recorder.time.sleep", lambda s: None)
+    monkeypatch.setattr("kmsearch.web.recorder.time.sleep", lambda s: None)
     with caplog.at_level(logging.ERROR, logger=app.logger.name):
         response = client.get("/?q=เบี้ยยังชีพ")
         assert response.status_code == 200 and "disk full" not in response.get_data(as_text=True)
@@ -115,7 +115,7 @@ def test_locked_database_does_not_slow_the_search(app, client, home):
 
 
 def test_rows_queued_at_shutdown_are_written(home):
-    from web import create_app
+    from kmsearch.web import create_app
 
     app = create_app(home, {"TESTING": True})
     client = app.test_client()
@@ -129,8 +129,9 @@ def test_rows_queued_at_shutdown_are_written(home):
 
 
 def test_retention_purge_at_start_up(home, monkeypatch):
+    from kmsearch.web import create_app
+
     from kmsearch.store import connect
-    from web import create_app
 
     monkeypatch.setenv("KMSEARCH_LOG_RETENTION_DAYS", "30")
     engine = connect(home.database_url)
@@ -149,7 +150,7 @@ def test_retention_purge_at_start_up(home, monkeypatch):
 
 @pytest.mark.parametrize("days, shown", [("1095", "1095 วัน (ประมาณ 3 ปี)"), ("90", "90 วัน")])
 def test_privacy_notice(home, monkeypatch, days, shown):
-    from web import create_app
+    from kmsearch.web import create_app
 
     monkeypatch.setenv("KMSEARCH_LOG_RETENTION_DAYS", days)
     app = create_app(home, {"TESTING": True})

@@ -7,7 +7,7 @@ signed-in staff member does (so the test would notice a check that hides everyth
 import pytest
 from conftest import STAFF_ONLY_WORD, STAFF_TITLE
 
-from kmsearch.schema import doc_id_for
+from kmsearch.engine.schema import doc_id_for
 
 
 def _id(corpus_dir, rel):

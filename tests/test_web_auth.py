@@ -4,9 +4,9 @@ import re
 
 import pytest
 from conftest import PASSWORD, csrf_token, login
+from kmsearch.web.auth import login_required, role_required
 
 from kmsearch.store import login_attempts, roster
-from web.auth import login_required, role_required
 
 
 def test_login_page_is_thai_and_has_csrf(client):
@@ -51,7 +51,7 @@ def test_session_cookie_flags(client, make_staff):
 
 
 def test_secure_cookies_setting(home, monkeypatch):
-    from web import create_app
+    from kmsearch.web import create_app
 
     monkeypatch.setenv("KMSEARCH_SECURE_COOKIES", "1")
     app = create_app(home, {"TESTING": True})
@@ -152,7 +152,7 @@ def test_five_failures_per_client_then_429(client, make_staff):
 
 
 def test_behind_a_proxy_clients_are_told_apart(home, make_staff, monkeypatch):
-    from web import create_app
+    from kmsearch.web import create_app
 
     monkeypatch.setenv("KMSEARCH_TRUSTED_PROXIES", "1")
     app = create_app(home, {"TESTING": True})
@@ -251,8 +251,7 @@ def test_dashboard_link_only_for_committee_and_admin(app, client, make_staff):
 
 def test_current_staff_and_csrf_field_in_templates(app, make_staff):
     from flask import render_template_string
-
-    from web.auth import current_staff
+    from kmsearch.web.auth import current_staff
 
     make_staff()
     with app.test_request_context("/"):

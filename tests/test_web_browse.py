@@ -2,7 +2,7 @@
 
 import re
 
-from kmsearch.schema import doc_id_for
+from kmsearch.engine.schema import doc_id_for
 
 
 def _text(response):

@@ -3,7 +3,7 @@ banners, and URLs that accept document ids only."""
 
 import pytest
 
-from kmsearch.schema import doc_id_for
+from kmsearch.engine.schema import doc_id_for
 
 
 def _id(corpus_dir, rel):
@@ -57,7 +57,8 @@ def test_download_original(client, corpus_dir):
 
 def test_download_of_a_vanished_file(client, home, corpus_dir, tmp_path):
     """The index remembers a file that was moved away: a clear page, no traceback."""
-    from indexer.run import index_paths
+    from kmsearch.indexer.run import index_paths
+
     from kmsearch.home import Home
 
     folder = tmp_path / "moved"

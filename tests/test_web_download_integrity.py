@@ -1,9 +1,10 @@
 """A download serves only the file that was indexed, never what replaced it since."""
 
-from indexer.run import index_paths
+from kmsearch.indexer.run import index_paths
+from kmsearch.web import create_app
+
+from kmsearch.engine.schema import doc_id_for
 from kmsearch.home import Home
-from kmsearch.schema import doc_id_for
-from web import create_app
 
 PUBLIC = "---\ntitle: คำแนะนำภาษีป้าย\naudience: public\n---\nยื่นแบบภาษีป้ายภายในเดือนมีนาคม\n"
 SECRET = "---\ntitle: บันทึกภายใน\naudience: staff\n---\nรายชื่อผู้ค้างชำระภาษี (ภายใน)\n"

@@ -138,8 +138,9 @@ def test_api_errors_are_json(client):
 
 
 def test_no_index_yet(tmp_path):
+    from kmsearch.web import create_app
+
     from kmsearch.home import Home
-    from web import create_app
 
     app = create_app(Home(tmp_path / "empty"), {"TESTING": True})
     try:

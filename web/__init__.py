@@ -20,9 +20,9 @@ PRIVACY_CONTACT = (
 
 def create_app(home: Home | str | os.PathLike | None = None, test_config: dict | None = None):
     """Build the web app over a kmsearch home (default: KMSEARCH_HOME or ./var)."""
-    from web import auth, browse, csrf, dashboard, documents, labels, pages, search
-    from web.converters import RegexConverter
-    from web.services import EXTENSION, Services
+    from kmsearch.web import auth, browse, csrf, dashboard, documents, labels, pages, search
+    from kmsearch.web.converters import RegexConverter
+    from kmsearch.web.services import EXTENSION, Services
 
     home = home if isinstance(home, Home) else Home(home)
     home.ensure()
@@ -91,7 +91,7 @@ def _purge_old_rows(app: Flask, services) -> None:
 
 def _security_headers(response):
     """No inline script anywhere, so a strict policy costs nothing; staff pages are not cached."""
-    from web.auth import current_staff
+    from kmsearch.web.auth import current_staff
 
     headers = response.headers
     headers.setdefault(

@@ -22,10 +22,10 @@ from flask import (
     session,
     url_for,
 )
+from kmsearch.web import csrf
+from kmsearch.web.services import services
 
 from kmsearch.store import roster
-from web import csrf
-from web.services import services
 
 bp = Blueprint("auth", __name__)
 

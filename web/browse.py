@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections import defaultdict
 
 from flask import Blueprint, abort, render_template
+from kmsearch.web.auth import audience
+from kmsearch.web.services import services
 
-from kmsearch.search import NoIndexError
-from web.auth import audience
-from web.services import services
+from kmsearch.engine.search import NoIndexError
 
 bp = Blueprint("browse", __name__, url_prefix="/browse")
 

@@ -1,9 +1,9 @@
 """The KM dashboard: indicators at a glance for the committee, forms for the admin, and the
 page where every staff member acknowledges the current KM announcement (9.1-1).
 
-Every figure comes from kmsearch.indicators.compute, the function behind
+Every figure comes from kmsearch.km.indicators.compute, the function behind
 `kmsearch indicators` and `kmsearch report`; charts are inline SVG drawn by
-kmsearch.charts (no JavaScript). The list of staff who have not yet used kmsearch is
+kmsearch.km.charts (no JavaScript). The list of staff who have not yet used kmsearch is
 shown to admins only, who follow it up; committee members see counts.
 """
 
@@ -21,15 +21,15 @@ from flask import (
     request,
     url_for,
 )
+from kmsearch.web.auth import current_staff, login_required, role_required
+from kmsearch.web.services import services
 from markupsafe import Markup
 
-from kmsearch import charts, fiscal, indicators
-from kmsearch import report as km_report
-from kmsearch.fiscal import FiscalYear
-from kmsearch.search import NoIndexError
+from kmsearch.engine.search import NoIndexError
+from kmsearch.km import charts, fiscal, indicators
+from kmsearch.km import report as km_report
+from kmsearch.km.fiscal import FiscalYear
 from kmsearch.store import km
-from web.auth import current_staff, login_required, role_required
-from web.services import services
 
 bp = Blueprint("dashboard", __name__)
 

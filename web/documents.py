@@ -8,12 +8,12 @@ from the request, so no URL can name a file. A document the person may not see a
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, send_file
+from kmsearch.web.auth import audience
+from kmsearch.web.search import log_access
+from kmsearch.web.services import services
 
-from kmsearch.knowledge_map import by_topic
-from kmsearch.search import NoIndexError
-from web.auth import audience
-from web.search import log_access
-from web.services import services
+from kmsearch.engine.search import NoIndexError
+from kmsearch.km.knowledge_map import by_topic
 
 bp = Blueprint("documents", __name__, url_prefix="/doc")
 

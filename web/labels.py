@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from kmsearch.schema import AUDIENCE_LABELS, DOC_TYPE_LABELS
+from kmsearch.engine.schema import AUDIENCE_LABELS, DOC_TYPE_LABELS
 
 # One vocabulary for the CLI and the web (the plan's "refine" step): the core's labels.
 DOC_TYPES = DOC_TYPE_LABELS

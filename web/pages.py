@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
+from kmsearch.web.services import services
 from werkzeug.exceptions import HTTPException
-
-from web.services import services
 
 bp = Blueprint("pages", __name__)
 

@@ -1,6 +1,6 @@
 """The search page and the JSON search API: one box, results, facets, pages, suggestions.
 
-Every search goes through kmsearch.search.SearchService with the request's audience, so
+Every search goes through kmsearch.engine.search.SearchService with the request's audience, so
 results, snippets, facet counts and suggestions come only from documents the person may see.
 """
 
@@ -9,12 +9,12 @@ from __future__ import annotations
 import functools
 
 from flask import Blueprint, jsonify, render_template, request, url_for
+from kmsearch.web.auth import audience, current_staff
+from kmsearch.web.services import services
 
-from kmsearch.knowledge_map import nearest
-from kmsearch.search import EmptyQueryError, NoIndexError
+from kmsearch.engine.search import EmptyQueryError, NoIndexError
+from kmsearch.km.knowledge_map import nearest
 from kmsearch.store.accesslog import Access
-from web.auth import audience, current_staff
-from web.services import services
 
 bp = Blueprint("search", __name__)
 

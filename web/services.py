@@ -10,12 +10,12 @@ import logging
 from pathlib import Path
 
 from flask import current_app
+from kmsearch.web.recorder import AccessRecorder
 
-from kmsearch import knowledge_map
+from kmsearch.engine.search import SearchService
 from kmsearch.home import Home
-from kmsearch.search import SearchService
+from kmsearch.km import knowledge_map
 from kmsearch.store import connect
-from web.recorder import AccessRecorder
 
 EXTENSION = "kmsearch"
 

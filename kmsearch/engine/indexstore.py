@@ -16,8 +16,8 @@ from pathlib import Path
 
 from whoosh import index
 
+from kmsearch.engine.schema import get_schema
 from kmsearch.home import Home
-from kmsearch.schema import get_schema
 
 
 class IndexBusy(Exception):

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from xml.sax.saxutils import escape, quoteattr
 
-from kmsearch.fiscal import MONTHS_ABBR, be_year
+from kmsearch.km.fiscal import MONTHS_ABBR, be_year
 
 FONT_FAMILY = "Sarabun, 'TH Sarabun New', 'Noto Sans Thai', Tahoma, sans-serif"
 BLUE = "#1f5fa8"

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from fpdf import FPDF
 
-from kmsearch import charts, fiscal
-from kmsearch.indicators import KMResults, percent_text
+from kmsearch.km import charts, fiscal
+from kmsearch.km.indicators import KMResults, percent_text
 
 ORGANISATION = "เทศบาลตำบลประจันตคาม"
 FORMATS = ("pdf", "html", "csv")

@@ -7,11 +7,11 @@ import sys
 
 import click
 
-from kmsearch.schema import DOC_TYPE_LABELS
+from kmsearch.engine.schema import DOC_TYPE_LABELS
 
 
 def _index_command(group: click.Group) -> None:
-    from kmsearch.cli import pass_ctx
+    from kmsearch.cli.context import pass_ctx
 
     @group.command("index")
     @click.argument("paths", nargs=-1, required=True, type=click.Path())
@@ -19,8 +19,8 @@ def _index_command(group: click.Group) -> None:
     @pass_ctx
     def index_cmd(ctx, paths, rebuild):
         """Index files and folders (PDF, DOCX, Markdown, text, HTML)."""
-        from indexer.run import index_paths
-        from kmsearch.indexstore import IndexBusy
+        from kmsearch.engine.indexstore import IndexBusy
+        from kmsearch.indexer.run import index_paths
 
         err = sys.stderr
         bar = None
@@ -57,7 +57,7 @@ def _record_catalogue(home) -> None:
     """
     from datetime import UTC, datetime
 
-    from kmsearch.search import NoIndexError, SearchService
+    from kmsearch.engine.search import NoIndexError, SearchService
     from kmsearch.store import connect, km
 
     service = SearchService(home)
@@ -78,7 +78,7 @@ def _record_catalogue(home) -> None:
 
 
 def _search_command(group: click.Group) -> None:
-    from kmsearch.cli import pass_ctx
+    from kmsearch.cli.context import pass_ctx
 
     @group.command("search")
     @click.argument("query", nargs=-1)
@@ -91,7 +91,7 @@ def _search_command(group: click.Group) -> None:
     @pass_ctx
     def search_cmd(ctx, query, limit, audience, division, expert, as_json):
         """Search the knowledge base in Thai (or English terms)."""
-        from kmsearch.search import EmptyQueryError, NoIndexError, SearchService
+        from kmsearch.engine.search import EmptyQueryError, NoIndexError, SearchService
 
         text = " ".join(query)
         service = SearchService(ctx.home)
@@ -133,7 +133,7 @@ def _print_readable(result) -> None:
 
 
 def _evaluate_command(group: click.Group) -> None:
-    from kmsearch.cli import pass_ctx
+    from kmsearch.cli.context import pass_ctx
 
     @group.command("evaluate")
     @click.argument("judgments", type=click.Path(exists=True))
@@ -141,8 +141,8 @@ def _evaluate_command(group: click.Group) -> None:
     @pass_ctx
     def evaluate_cmd(ctx, judgments, failures):
         """Measure search relevance on judged queries (success@1, recall@10, MRR@10)."""
-        from kmsearch.evaluation import JudgmentError, evaluate, format_table, load_judgments
-        from kmsearch.search import NoIndexError, SearchService
+        from kmsearch.engine.evaluation import JudgmentError, evaluate, format_table, load_judgments
+        from kmsearch.engine.search import NoIndexError, SearchService
 
         try:
             items = load_judgments(judgments)
@@ -162,7 +162,7 @@ def _evaluate_command(group: click.Group) -> None:
 
 
 def _serve_command(group: click.Group) -> None:
-    from kmsearch.cli import pass_ctx
+    from kmsearch.cli.context import pass_ctx
 
     @group.command("serve")
     @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
@@ -174,7 +174,7 @@ def _serve_command(group: click.Group) -> None:
 
         import waitress
 
-        from web import create_app
+        from kmsearch.web import create_app
 
         app = create_app(ctx.home)
         # SIGTERM (systemd, docker stop) ends the server like Ctrl-C: waitress finishes the

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from kmsearch.analysis import analyze
+from kmsearch.engine.analysis import analyze
 
 WIDTH = 220  # characters of context shown; about two lines on a phone
 

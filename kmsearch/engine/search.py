@@ -15,12 +15,12 @@ from pathlib import Path
 from whoosh import query as q
 from whoosh import sorting
 
-from kmsearch import indexstore
-from kmsearch import query as querymod
+from kmsearch.engine import indexstore
+from kmsearch.engine import query as querymod
+from kmsearch.engine.schema import AUDIENCES, MEDIA_TYPES, file_sha256
+from kmsearch.engine.snippets import make_fragments
+from kmsearch.engine.suggest import suggest
 from kmsearch.home import Home
-from kmsearch.schema import AUDIENCES, MEDIA_TYPES, file_sha256
-from kmsearch.snippets import make_fragments
-from kmsearch.suggest import suggest
 
 FACETS = ("division", "expert", "doc_type")
 

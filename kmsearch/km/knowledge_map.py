@@ -6,7 +6,7 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from kmsearch.analysis import analyze
+from kmsearch.engine.analysis import analyze
 
 FILENAME = "knowledge-map.csv"
 

@@ -1,6 +1,6 @@
 """The kmsearch command line: thin click wrappers over the core (see CLI-CONTRACT.md).
 
-This is the one module that wires click to the core, the indexer and the web app; each
+This package is the one place that wires click to the core, the indexer and the web app; each
 command calls a library function and turns domain errors into click errors with a hint.
 """
 
@@ -8,17 +8,9 @@ from __future__ import annotations
 
 import click
 
+from kmsearch.cli import km, search, staff
+from kmsearch.cli.context import Context
 from kmsearch.home import Home
-
-
-class Context:
-    """What every command receives: the home it works on."""
-
-    def __init__(self, home: Home):
-        self.home = home
-
-
-pass_ctx = click.make_pass_decorator(Context)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -38,12 +30,5 @@ def main(ctx: click.Context, home_dir: str) -> None:
     ctx.obj = Context(Home(home_dir))
 
 
-def _register() -> None:
-    """Attach the command groups that live in their own modules."""
-    from kmsearch import cli_km, cli_search, cli_staff
-
-    for module in (cli_search, cli_staff, cli_km):
-        module.register(main)
-
-
-_register()
+for _module in (search, staff, km):
+    _module.register(main)

@@ -1,7 +1,7 @@
 """CLI commands for the KM plan: indicators, the yearly report, sessions, announcements, channels.
 
-Thin wrappers: each calls the same core functions as the dashboard (kmsearch.indicators,
-kmsearch.report, kmsearch.store.km) and turns their errors into click errors with a hint.
+Thin wrappers: each calls the same core functions as the dashboard (kmsearch.km.indicators,
+kmsearch.km.report, kmsearch.store.km) and turns their errors into click errors with a hint.
 Fiscal years are Buddhist-Era years (2569); dates are ISO, Gregorian or B.E.
 """
 
@@ -15,9 +15,9 @@ from pathlib import Path
 
 import click
 
-from kmsearch import fiscal
-from kmsearch.cli import pass_ctx
-from kmsearch.fiscal import FiscalYear, FiscalYearError
+from kmsearch.cli.context import pass_ctx
+from kmsearch.km import fiscal
+from kmsearch.km.fiscal import FiscalYear, FiscalYearError
 
 
 class FiscalYearType(click.ParamType):
@@ -79,7 +79,7 @@ def _transaction(home):
 
 def _catalogue(home) -> list:
     """Every indexed document, as staff see them; none (with a notice) before indexing."""
-    from kmsearch.search import NoIndexError, SearchService
+    from kmsearch.engine.search import NoIndexError, SearchService
 
     service = SearchService(home)
     try:
@@ -96,7 +96,7 @@ def _km_error(err: Exception) -> click.ClickException:
 
 
 def _compute(home, fy: FiscalYear | None, as_of: date | None = None):
-    from kmsearch import indicators
+    from kmsearch.km import indicators
 
     documents = _catalogue(home)
     with _transaction(home) as conn:
@@ -138,7 +138,7 @@ def indicators_command(ctx, fy, as_of, as_json):
 @pass_ctx
 def report_command(ctx, fy, fmt, recommendations, output, as_of):
     """Write the committee's yearly report to the mayor (plan section 10)."""
-    from kmsearch import report as km_report
+    from kmsearch.km import report as km_report
 
     try:
         text = km_report.read_recommendations(recommendations) if recommendations else ""

@@ -6,7 +6,7 @@ import hashlib
 
 from whoosh import fields
 
-from kmsearch.analysis import ThaiAnalyzer
+from kmsearch.engine.analysis import ThaiAnalyzer
 
 AUDIENCES = ("public", "staff")
 DOC_TYPES = ("manual", "guide", "form", "regulation", "plan", "note", "report")

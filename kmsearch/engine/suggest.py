@@ -12,9 +12,9 @@ from functools import lru_cache
 
 from whoosh import query as q
 
-from kmsearch import query as querymod
-from kmsearch.analysis import word_spans
-from kmsearch.thai import normalize
+from kmsearch.engine import query as querymod
+from kmsearch.engine.analysis import word_spans
+from kmsearch.engine.thai import normalize
 
 _THAI = re.compile(r"[\u0e01-\u0e4e]")
 _LAYOUT_CANDIDATE = re.compile(r"^[\x21-\x7e ]+$")

@@ -12,7 +12,7 @@ from datetime import date
 
 import click
 
-from kmsearch.cli import pass_ctx
+from kmsearch.cli.context import pass_ctx
 from kmsearch.store import accesslog, connect, roster
 
 

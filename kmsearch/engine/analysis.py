@@ -19,7 +19,7 @@ from functools import lru_cache
 
 from whoosh.analysis import Analyzer, Token
 
-from kmsearch.thai import normalize_with_offsets
+from kmsearch.engine.thai import normalize_with_offsets
 
 # The segmentation engine, chosen by benchmarks/bench_index.py (see README): nlpo3 runs the
 # newmm algorithm with the same bundled dictionary, several times faster. One engine for index

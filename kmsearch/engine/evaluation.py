@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from kmsearch.search import SearchService
+from kmsearch.engine.search import SearchService
 
 K = 10
 

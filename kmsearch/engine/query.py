@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from whoosh import query as q
 
-from kmsearch.analysis import analyze
+from kmsearch.engine.analysis import analyze
 
 # Field weights: a word in the title says more than one in the body.
 FIELD_BOOSTS = {"title": 3.0, "meta": 2.0, "content": 1.0}

@@ -3,7 +3,7 @@
 Each indicator has a value, a target and a verdict, so the committee reads results instead
 of counting by hand. The rules, stated once here:
 
-- Period. A fiscal year (kmsearch.fiscal) up to `as_of`: for the year still running, the
+- Period. A fiscal year (kmsearch.km.fiscal) up to `as_of`: for the year still running, the
   figures are "so far"; for a finished year, the whole year. Bangkok local time decides
   which year an access belongs to (30 Sep 23:30 in Bangkok is still the old year).
 - Staff counted (denominator of 9.1-1 and 9.1-4): roster rows whose start/end dates overlap
@@ -38,11 +38,11 @@ from typing import Protocol
 
 from sqlalchemy.engine import Connection
 
-from kmsearch import fiscal
-from kmsearch.fiscal import FiscalYear
+from kmsearch.engine.thai import normalize
+from kmsearch.km import fiscal
+from kmsearch.km.fiscal import FiscalYear
 from kmsearch.store import km
 from kmsearch.store.km import Person
-from kmsearch.thai import normalize
 
 PORTAL_NAME = "เว็บไซต์ค้นหาความรู้สำหรับประชาชน (kmsearch)"
 STALE_AFTER_DAYS = 365
