@@ -7,7 +7,6 @@ properties (PDF info, DOCX core); 4. the knowledge map, by topic (division, expe
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +14,9 @@ import yaml
 from kmsearch.indexer.document import Extracted, ExtractionError
 from kmsearch.indexer.textfiles import load_yaml
 
-from kmsearch.engine.schema import AUDIENCES, DOC_TYPES, doc_id_for
+from kmsearch.engine.schema import AUDIENCES, DOC_TYPE_ALIASES, DOC_TYPES, doc_id_for
+from kmsearch.engine.thai import normalize
+from kmsearch.engine.thaidate import ThaiDateError, parse_date
 from kmsearch.km.knowledge_map import Topic, split_experts
 
 FIELDS = ("title", "topic", "division", "expert", "audience", "doc_type", "updated", "superseded_by")
@@ -96,12 +97,8 @@ def resolve(
         raise ExtractionError(
             f"bad metadata: audience must be 'public' or 'staff', not {audience!r} ({where('audience')})"
         )
-    doc_type = _text(value("doc_type"), "doc_type", where("doc_type")) or _fallback_doc_type(title)
-    if doc_type not in DOC_TYPES:
-        raise ExtractionError(
-            f"bad metadata: doc_type must be one of {', '.join(DOC_TYPES)}, "
-            f"not {doc_type!r} ({where('doc_type')})"
-        )
+    doc_type = _doc_type(_text(value("doc_type"), "doc_type", where("doc_type")), where("doc_type"))
+    doc_type = doc_type or _fallback_doc_type(title)
     superseded = _text(value("superseded_by"), "superseded_by", where("superseded_by"))
     return Metadata(
         title=title,
@@ -133,19 +130,36 @@ def _experts(value, source: str) -> list[str]:
     raise ExtractionError(f"bad metadata: expert must be a list of job titles or text ({source})")
 
 
+# Thai names as a person types them: any spacing, and one spelling (normalize) so that a
+# name typed with its marks in another order still matches.
+_ALIASES = {normalize(name): code for name, code in DOC_TYPE_ALIASES.items()}
+
+
+def _doc_type(text: str, source: str) -> str:
+    """The doc_type code for a code or a Thai name; "" when none was given."""
+    if not text:
+        return ""
+    if text.lower() in DOC_TYPES:
+        return text.lower()
+    code = _ALIASES.get(normalize(text).replace(" ", ""))
+    if code:
+        return code
+    raise ExtractionError(
+        f"bad metadata: doc_type must be one of {', '.join(DOC_TYPES)} or a Thai name "
+        f"({', '.join(DOC_TYPE_ALIASES)}), not {text!r} ({source})"
+    )
+
+
 def _date(value, source: str) -> str:
+    """updated as ISO C.E. (B.E., Thai digits and Thai month names are read: thaidate)."""
     if value is None:
         return ""
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
     try:
-        return dt.date.fromisoformat(str(value).strip()).isoformat()
-    except ValueError:
-        raise ExtractionError(
-            f"bad metadata: updated must be an ISO date like 2025-03-14, not {value!r} ({source})"
-        ) from None
+        return parse_date(value).isoformat()
+    except ThaiDateError as e:
+        raise ExtractionError(f"bad metadata: updated (the date) is wrong: {e} ({source})") from None
 
 
 def _fallback_title(extracted: Extracted, path: Path) -> str:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from kmsearch.engine import thaidate
 from kmsearch.engine.schema import AUDIENCE_LABELS, DOC_TYPE_LABELS
+from kmsearch.engine.thaidate import stored_date
 
 # One vocabulary for the CLI and the web (the plan's "refine" step): the core's labels.
 DOC_TYPES = DOC_TYPE_LABELS
@@ -16,20 +18,7 @@ AUDIENCES = AUDIENCE_LABELS
 
 ROLES = {"staff": "เจ้าหน้าที่", "committee": "คณะกรรมการติดตามผล", "admin": "ผู้ดูแลระบบ"}
 
-MONTHS = (
-    "ม.ค.",
-    "ก.พ.",
-    "มี.ค.",
-    "เม.ย.",
-    "พ.ค.",
-    "มิ.ย.",
-    "ก.ค.",
-    "ส.ค.",
-    "ก.ย.",
-    "ต.ค.",
-    "พ.ย.",
-    "ธ.ค.",
-)
+MONTHS = thaidate.SHORT_MONTHS
 
 
 def doc_type(value: str | None) -> str:
@@ -50,8 +39,12 @@ def thai_date(value: date | datetime | str | None) -> str:
     if not value:
         return ""
     if isinstance(value, str):
-        value = date.fromisoformat(value[:10])
-    return f"{value.day} {MONTHS[value.month - 1]} {value.year + 543}"
+        value = stored_date(value)  # ISO C.E.; an old index's B.E. year is read as B.E.
+        if value is None:
+            return ""
+    if isinstance(value, datetime):
+        value = value.date()
+    return thaidate.thai_date(value)
 
 
 def register(app) -> None:

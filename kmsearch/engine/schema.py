@@ -21,6 +21,26 @@ DOC_TYPE_LABELS = {
     "note": "บันทึก",
     "report": "รายงาน",
 }
+# Thai names an office writes for each type (CLI-CONTRACT.md), accepted in metadata beside the
+# codes; the index stores the code.
+DOC_TYPE_ALIASES = {
+    "คู่มือ": "manual",
+    "คำแนะนำ": "guide",
+    "คู่มือประชาชน": "guide",
+    "ถาม-ตอบ": "guide",
+    "แบบฟอร์ม": "form",
+    "แบบคำร้อง": "form",
+    "ระเบียบ": "regulation",
+    "ประกาศ": "regulation",
+    "คำสั่ง": "regulation",
+    "ข้อบัญญัติ": "regulation",
+    "เทศบัญญัติ": "regulation",
+    "แผน": "plan",
+    "บันทึกข้อความ": "note",
+    "หนังสือเวียน": "note",
+    "รายงาน": "report",
+    "รายงานการประชุม": "report",
+}
 AUDIENCE_LABELS = {"public": "ประชาชน", "staff": "เฉพาะเจ้าหน้าที่"}
 
 # What a download of each supported file type is served as.

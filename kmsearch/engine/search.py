@@ -20,6 +20,7 @@ from kmsearch.engine import query as querymod
 from kmsearch.engine.schema import AUDIENCES, MEDIA_TYPES, file_sha256
 from kmsearch.engine.snippets import make_fragments
 from kmsearch.engine.suggest import suggest
+from kmsearch.engine.thaidate import stored_date
 from kmsearch.home import Home
 
 FACETS = ("division", "expert", "doc_type")
@@ -121,10 +122,8 @@ class Document(Described):
 
 
 def _date(value: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+    # An index written before B.E. dates were read holds 2568-03-12 as typed: read it as B.E.
+    return stored_date(value)
 
 
 def _experts(value: str) -> list[str]:
