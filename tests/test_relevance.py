@@ -17,6 +17,10 @@ ROOT = Path(__file__).resolve().parent.parent
 JUDGMENTS = ROOT / "corpus_sources" / "queries"
 
 THRESHOLDS = {"MRR@10": 0.95, "recall@10": 0.97, "success@1": 0.93}
+# The blind set (written by someone who had not read the documents) is measured, not a gate that
+# tuning could fit: only a floor well under what was measured (MRR@10 0.955 before issue 11).
+BLIND = "blind"
+BLIND_FLOOR = {"MRR@10": 0.85, "recall@10": 0.90}
 
 
 @pytest.fixture(scope="module")
@@ -40,12 +44,19 @@ def test_there_are_enough_judgments_in_every_category(report):
 
 
 def test_overall_relevance_meets_thresholds(report):
-    overall = report.by_category()["ALL"]
+    overall = report.summary(exclude=(BLIND,))
     misses = "\n".join(
         f"{o.judgment.query!r} ({o.judgment.category}) -> {o.ranked[:3]}" for o in report.failures()
     )
     for metric, minimum in THRESHOLDS.items():
         assert overall[metric] >= minimum, f"{metric} {overall[metric]:.3f}\n{format_table(report)}\n{misses}"
+
+
+def test_blind_queries_stay_above_a_floor(report):
+    blind = report.by_category()[BLIND]
+    assert blind["queries"] >= 60
+    for metric, minimum in BLIND_FLOOR.items():
+        assert blind[metric] >= minimum, f"{metric} {blind[metric]:.3f}\n{format_table(report)}"
 
 
 def test_citizens_never_see_staff_documents(report):

@@ -57,6 +57,10 @@ class Report:
         table["ALL"] = _summary(self.outcomes)
         return table
 
+    def summary(self, exclude: tuple[str, ...] = ()) -> dict[str, float]:
+        """The overall figures without some categories (the relevance gate leaves out "blind")."""
+        return _summary([o for o in self.outcomes if o.judgment.category not in exclude])
+
     def failures(self) -> list[Outcome]:
         return [o for o in self.outcomes if o.rr < 1.0 or o.leaks]
 
