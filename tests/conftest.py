@@ -6,6 +6,7 @@ which documents are public, which are staff-only, and which supersede which.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -237,3 +238,49 @@ def log_rows(app) -> list[dict]:
     assert services.recorder.flush(10)
     with services.engine.connect() as conn:
         return list(reversed(accesslog.recent(conn, 1000)))
+
+
+# --- databases: every store test runs on SQLite and on PostgreSQL ---------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url():
+    """Admin URL of a PostgreSQL server: KMSEARCH_TEST_POSTGRES_URL, or a throw-away cluster."""
+    from tests.pgcluster import Cluster, Unavailable
+
+    if url := os.environ.get("KMSEARCH_TEST_POSTGRES_URL"):
+        yield url
+        return
+    try:
+        cluster = Cluster()
+        url = cluster.start()
+    except Unavailable as exc:
+        pytest.skip(f"PostgreSQL not available: {exc}")
+    try:
+        yield url
+    finally:
+        cluster.stop()
+
+
+_databases = iter(range(1, 1_000_000))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """A fresh, empty database: a SQLite file, or a new database on the PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'kmsearch.db'}"
+        return
+    import sqlalchemy as sa
+
+    admin_url = sa.make_url(request.getfixturevalue("postgres_admin_url"))
+    name = f"kmsearch_test_{os.getpid()}_{next(_databases)}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

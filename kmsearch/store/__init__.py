@@ -1,16 +1,15 @@
-"""The SQL store: table definitions and the migrations that create and upgrade them.
+"""The SQL store: table definitions, and connect() which brings a database up to date.
 
 All SQL of kmsearch lives in this package (one module per area), always through
-SQLAlchemy Core with bound parameters. Schema changes are appended to MIGRATIONS and
-never edit an applied step, so upgrading an installed service keeps its logged accesses.
+SQLAlchemy Core with bound parameters. A schema change is a new Alembic revision in
+migrations/versions (its DDL written out literally, batch mode for SQLite) together with
+the matching change to the tables below; tests/test_migrations.py checks they agree.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 metadata = sa.MetaData()
 
@@ -114,33 +113,6 @@ documents_seen = sa.Table(
     sa.Column("first_seen_at", sa.DateTime, nullable=False),
 )
 
-schema_version = sa.Table(
-    "schema_version",
-    metadata,
-    sa.Column("version", sa.Integer, primary_key=True),
-    sa.Column("applied_at", sa.DateTime, nullable=False),
-)
-
-
-def _create(*tables: sa.Table) -> Callable[[Connection], None]:
-    def step(conn: Connection) -> None:
-        for table in tables:
-            table.create(conn, checkfirst=True)
-
-    return step
-
-
-# Append only. Each step runs once, in its own transaction, recorded in schema_version.
-MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
-    (1, "staff roster and access log", _create(staff, access_log, login_attempts)),
-    (
-        2,
-        "KM plan records: announcements, sharing sessions, public channels",
-        _create(announcements, acknowledgements, sharing_sessions, public_channels),
-    ),
-    (3, "first-seen record of documents (manuals produced, 9.3-1)", _create(documents_seen)),
-]
-
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
     """WAL keeps readers off the writer's back; FULL sync so a crash loses no logged access."""
@@ -165,29 +137,8 @@ def connect(url: str) -> Engine:
     return engine
 
 
-def current_version(conn: Connection) -> int:
-    if not sa.inspect(conn).has_table("schema_version"):
-        return 0
-    return conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar() or 0
+def migrate(engine: Engine) -> str:
+    """Upgrade the database to the newest Alembic revision (under a lock); return it."""
+    from kmsearch.store.migration import upgrade  # Alembic is loaded only when a database is
 
-
-def migrate(engine: Engine) -> int:
-    """Apply every migration not yet applied; return the schema version reached."""
-    from datetime import UTC, datetime
-
-    with engine.begin() as conn:
-        schema_version.create(conn, checkfirst=True)
-    version = 0
-    for number, _title, step in MIGRATIONS:
-        with engine.begin() as conn:
-            version = current_version(conn)
-            if number <= version:
-                continue
-            step(conn)
-            conn.execute(
-                schema_version.insert().values(
-                    version=number, applied_at=datetime.now(UTC).replace(tzinfo=None)
-                )
-            )
-            version = number
-    return version
+    return upgrade(engine)
