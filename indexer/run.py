@@ -9,11 +9,9 @@ it was.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 import shutil
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +19,8 @@ from pathlib import Path
 from kmsearch.indexer.document import ExtractionError
 from kmsearch.indexer.extract import extract, supported
 from kmsearch.indexer.metadata import SIDECAR_SUFFIX, resolve, sidecar_path
+from kmsearch.indexer.pool import WORKER_DIED, imap_ordered
+from kmsearch.indexer.walk import BAD_NAME, files_under, printable, valid_name
 from whoosh import index as whoosh_index
 
 from kmsearch.engine import indexstore
@@ -73,32 +73,38 @@ def walk(paths: list[str | Path], report: IndexReport) -> tuple[list[Source], li
     """Files to index under paths, and the folders whose vanished files are to be removed."""
     sources: list[Source] = []
     folders: list[Path] = []
+
+    def fail(path: str, reason: str) -> None:
+        report.failed.append(Problem(path, reason))
+
+    def add(file: Path, root: Path, given: str) -> None:
+        if not supported(file):
+            report.skipped.append(
+                Problem(printable(given), f"skipped: {file.suffix or 'no extension'} is not a supported type")
+            )
+        elif not valid_name(file.resolve()) or not valid_name(given):
+            fail(printable(given), BAD_NAME)
+        else:
+            sources.append(Source(file, root, given))
+
     for arg in paths:
         given = Path(arg)
-        if given.is_dir():
-            root = given
+        try:
+            is_dir, is_file = given.is_dir(), given.is_file()
+        except OSError as e:  # e.g. inside a folder we may not enter
+            fail(printable(given), f"cannot read: {e.strerror or e}")
+            continue
+        if is_dir:
             folders.append(given.resolve())
-            for file in sorted(given.rglob("*")):
+            for file in files_under(given, fail):
                 rel = file.relative_to(given)
-                if any(part.startswith(".") for part in rel.parts) or not file.is_file():
-                    continue
                 if file.name.endswith(SIDECAR_SUFFIX) or rel.as_posix() == KNOWLEDGE_MAP:
                     continue  # metadata, read with the document it describes
-                if not supported(file):
-                    report.skipped.append(
-                        Problem(str(file), f"skipped: {file.suffix or 'no extension'} is not a supported type")
-                    )
-                    continue
-                sources.append(Source(file, root, str(given / rel)))
-        elif given.is_file():
-            if supported(given):
-                sources.append(Source(given, given.parent, str(given)))
-            else:
-                report.skipped.append(
-                    Problem(str(given), f"skipped: {given.suffix or 'no extension'} is not a supported type")
-                )
+                add(file, given, str(given / rel))
+        elif is_file:
+            add(given, given.parent, str(given))
         else:
-            report.failed.append(Problem(str(given), "no such file or folder"))
+            fail(printable(given), "no such file or folder")
     # A file reached through two given paths (a folder and a file in it) is indexed once.
     unique = {}
     for source in sources:
@@ -106,11 +112,21 @@ def walk(paths: list[str | Path], report: IndexReport) -> tuple[list[Source], li
     return list(unique.values()), folders
 
 
+def _exists(path: Path) -> bool:
+    """Whether a file still exists; one we may not look at counts as existing (kept)."""
+    try:
+        return path.exists()
+    except OSError:
+        return True
+
+
 def content_hash(source: Source, map_bytes: bytes) -> str:
     """What decides whether a file is re-read: its bytes, its sidecar, the map, the analyzer."""
     h = hashlib.sha256()
     h.update(f"{ANALYZER_VERSION}:{ENGINE}\0".encode())
-    h.update(source.file.read_bytes())
+    with source.file.open("rb") as f:  # in blocks: a huge file must not fill the memory
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
     side = sidecar_path(source.file)
     h.update(b"\0sidecar\0" + (side.read_bytes() if side.exists() else b""))
     h.update(b"\0map\0" + map_bytes)
@@ -180,12 +196,12 @@ def index_paths(
             seen = {s.key for s in sources}
             if not fresh:
                 for key, stored in existing.items():
-                    gone = key not in seen and not Path(key).exists()
+                    gone = key not in seen and not _exists(Path(key))
                     if gone and any(Path(key).is_relative_to(f) for f in folders):
                         writer.delete_by_term("doc_id", stored["doc_id"])
                         report.removed += 1
             else:
-                report.removed = sum(1 for k in existing if k not in seen and not Path(k).exists())
+                report.removed = sum(1 for k in existing if k not in seen and not _exists(Path(k)))
                 _carry_over(writer, existing, seen)
             if report.indexed or report.removed or folder is not None:
                 writer.commit()
@@ -218,6 +234,8 @@ def _write(writer, sources, maps, existing, fresh, report, progress) -> None:
         except OSError as e:
             report.failed.append(Problem(source.given, f"cannot read the file: {e.strerror or e}"))
             hash_ = None
+            if fresh and stored is not None:
+                writer.add_document(**_reindexable(stored))  # keep what was stored before
         if hash_ is not None and stored is not None and stored.get("content_hash") == hash_ and not fresh:
             report.unchanged += 1
         elif hash_ is not None:
@@ -254,6 +272,10 @@ def _build_one(job) -> tuple[bool, object]:
         return False, f"cannot read the file: {e.strerror or e}"
 
 
+def _worker_died(job) -> tuple[bool, object]:
+    return False, WORKER_DIED
+
+
 def _build_all(todo) -> Iterator[tuple[bool, object]]:
     """Build the files of todo in order, in worker processes when there are enough."""
     jobs = [(source, topics, hash_) for source, topics, hash_, _stored in todo]
@@ -261,17 +283,14 @@ def _build_all(todo) -> Iterator[tuple[bool, object]]:
     if len(jobs) < POOL_MIN_FILES or workers < 2:
         yield from map(_build_one, jobs)
         return
-    # spawn, not fork: the parent holds an index writer and possibly threads.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        yield from pool.map(_build_one, jobs, chunksize=2)
+    yield from imap_ordered(_build_one, jobs, workers, _worker_died)
 
 
 def _carry_over(writer, existing, seen) -> None:
     """In a fresh generation, keep documents of the live index that this run did not walk
     but whose files still exist (they were indexed from other paths)."""
     for key, stored in existing.items():
-        if key not in seen and Path(key).exists():
+        if key not in seen and _exists(Path(key)):
             writer.add_document(**_reindexable(stored))
 
 
@@ -287,8 +306,8 @@ def _knowledge_maps(home: Home, sources: list[Source], report: IndexReport):
         path = root / KNOWLEDGE_MAP
         try:
             topics = load(path)
-        except (KnowledgeMapError, UnicodeDecodeError, ValueError) as e:
-            report.failed.append(Problem(str(path), f"bad knowledge map: {e}"))
+        except (KnowledgeMapError, UnicodeDecodeError, ValueError, OSError) as e:
+            report.failed.append(Problem(printable(path), f"bad knowledge map: {e}"))
             topics = []
         data = path.read_bytes() if topics else b""
         maps[root] = (by_topic(topics), data)
