@@ -8,6 +8,7 @@ access log of test_indicators.seed_km, whose FY 2569 answers are known: 9.1-4 is
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from conftest import csrf_token
@@ -104,6 +105,15 @@ def test_bad_fiscal_year_is_a_bad_request(committee):
     assert committee.get("/dashboard/?fy=2026").status_code == 400  # C.E. typed
 
 
+@pytest.mark.parametrize("fy", ["2400", "2398", "2800", "9999", "-1", "2569" + "0" * 40])
+def test_out_of_range_fiscal_year_is_a_thai_bad_request(committee, fy):
+    # Issue 12 item 16: ?fy=2400 answered 500 (the year picker stepped below FiscalYear's range).
+    response = committee.get(f"/dashboard/?fy={fy}")
+    assert response.status_code == 400
+    assert "ปีงบประมาณต้องเป็นปี พ.ศ." in response.get_data(as_text=True)
+    assert committee.get(f"/dashboard/report.csv?fy={fy}").status_code == 400
+
+
 def test_no_inline_styles_or_scripts_under_the_csp(committee):
     html = page(committee, "/dashboard/?fy=2569")
     assert "<script" not in html and 'style="' not in html and "<style" not in html
@@ -181,6 +191,26 @@ def test_session_in_buddhist_era_and_bad_input(committee):
     assert "จำนวนผู้เข้าร่วมต้องอยู่ระหว่าง 0 ถึง 100,000 คน" in html and "ติดลบ</td>" not in html
     post(committee, "/dashboard/sessions", {"held_on": "1/6/2569", "topic": "วันผิด"})
     assert "วันที่ไม่ถูกต้อง" in page(committee, "/dashboard/?fy=2569")
+
+
+@pytest.mark.parametrize("typed", ["0001-01-01", "9999-12-31", "2400-01-01", "3000-01-01"])
+def test_implausible_session_date_is_refused_in_thai_and_not_written(app, committee, typed):
+    # Issue 12 item 16: these answered 500 and still wrote the row (9999 stored as year 9456).
+    response = post(committee, "/dashboard/sessions", {"held_on": typed, "topic": "วันที่ผิดปกติ"})
+    assert response.status_code == 302
+    assert "วันที่ต้องอยู่ระหว่าง 1 มกราคม 2500 ถึง" in page(committee, "/dashboard/")
+    with app.extensions["kmsearch"].engine.connect() as conn:
+        written = km.sessions_between(conn, date.min, date.max)
+    assert all(s["topic"] != "วันที่ผิดปกติ" for s in written)
+
+
+def test_store_refuses_implausible_record_dates(app):
+    # The CLI (`kmsearch session add`, `channel add`) goes through the same check.
+    with app.extensions["kmsearch"].engine.begin() as conn:
+        with pytest.raises(km.KMRecordError, match="date held must be between 1957-01-01"):
+            km.add_session(conn, date(9456, 12, 31), "หัวข้อ")
+        with pytest.raises(km.KMRecordError, match="start date must be between"):
+            km.add_channel(conn, "เพจ", "", date(1, 1, 1))
 
 
 # --- the report ----------------------------------------------------------------------------------

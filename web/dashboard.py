@@ -41,14 +41,28 @@ MAX_TEXT = 20_000  # an announcement or the recommendations, in characters
 
 
 def _fiscal_year() -> FiscalYear:
-    """?fy=2569 (B.E.), default the current fiscal year; anything else is a bad request."""
+    """?fy=2569 (B.E.), default the current fiscal year; anything else is a bad request.
+
+    Only years a KM record can fall in (see km.check_date) are shown: an earlier year
+    would make the year picker step below the range a FiscalYear can name.
+    """
     value = request.values.get("fy")
+    current = fiscal.current_fiscal_year()
     if not value:
-        return fiscal.current_fiscal_year()
+        return current
+    first = fiscal.fiscal_year_of(km.EARLIEST_DATE)
     try:
-        return FiscalYear(int(value))
+        fy = FiscalYear(int(value))
     except ValueError:
-        abort(400)
+        fy = None
+    if fy is None or not first <= fy <= current.next():
+        detail = (
+            f"ปีงบประมาณต้องเป็นปี พ.ศ. ตั้งแต่ {first.be} ถึง {current.next().be} "
+            f"(ได้รับ {value[:20]!r})"
+        )
+        abort(Response(render_template("error.html", code=400, title="ปีงบประมาณไม่ถูกต้อง",
+                                       detail=detail), 400))  # fmt: skip
+    return fy
 
 
 def _documents() -> list:
@@ -167,10 +181,19 @@ def add_session():
 
 
 def _form_date(name: str) -> date:
+    """A date typed in a form, refused in Thai before anything is written if implausible."""
     try:
-        return fiscal.parse_date(request.form.get(name) or "")
+        day = fiscal.parse_date(request.form.get(name) or "")
     except ValueError as err:
         raise km.KMRecordError("วันที่ไม่ถูกต้อง (ใช้รูปแบบ ปปปป-ดด-วว)") from err
+    try:
+        return km.check_date(day, name)
+    except km.KMRecordError as err:
+        latest = date.today() + km.FUTURE_LIMIT
+        raise km.KMRecordError(
+            f"วันที่ต้องอยู่ระหว่าง {fiscal.thai_date(km.EARLIEST_DATE)} "
+            f"ถึง {fiscal.thai_date(latest)}"
+        ) from err
 
 
 def _form_int(name: str) -> int:

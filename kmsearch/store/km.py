@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -28,6 +28,11 @@ from kmsearch.store import (
 
 MAX_TITLE = 300
 MAX_ATTENDANCE = 100_000
+# Dates a KM record may carry. No record predates B.E. 2500 (1957) and none is planned more
+# than a year ahead: anything outside is a typing slip (0001-01-01, 9999-12-31 read as B.E.)
+# that would otherwise be stored and later break the fiscal-year arithmetic of every page.
+EARLIEST_DATE = date(1957, 1, 1)
+FUTURE_LIMIT = timedelta(days=366)
 
 
 class KMRecordError(ValueError):
@@ -117,6 +122,17 @@ def oldest_access(conn: Connection) -> datetime | None:
 
 
 # --- announcements (9.1-1) ---------------------------------------------------------------
+
+
+def check_date(day: date, what: str, today: date | None = None) -> date:
+    """A record date inside [EARLIEST_DATE, today + a year], else KMRecordError naming it."""
+    latest = (today or date.today()) + FUTURE_LIMIT
+    if not EARLIEST_DATE <= day <= latest:
+        raise KMRecordError(
+            f"{what} must be between {EARLIEST_DATE.isoformat()} and {latest.isoformat()}, "
+            f"got {day.isoformat()}"
+        )
+    return day
 
 
 def _required(value: str | None, what: str, limit: int | None = None) -> str:
@@ -227,6 +243,7 @@ def add_session(
     notes: str = "",
 ) -> int:
     """Record a knowledge-sharing session held on a (local) date; return its id."""
+    check_date(held_on, "date held")
     if not 0 <= int(attendance) <= MAX_ATTENDANCE:
         raise KMRecordError(f"attendance must be between 0 and {MAX_ATTENDANCE}")
     values = dict(
@@ -256,6 +273,9 @@ def add_channel(
     conn: Connection, name: str, url: str, started_on: date, ended_on: date | None = None
 ) -> int:
     """Record a channel that publishes knowledge to citizens (page, board, radio...)."""
+    check_date(started_on, "start date")
+    if ended_on:
+        check_date(ended_on, "end date")
     if ended_on and ended_on < started_on:
         raise KMRecordError("end date is before start date")
     url = (url or "").strip()
