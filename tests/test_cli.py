@@ -18,7 +18,8 @@ from tests.core_fixtures import REPO, SMALL_DOCS, front_matter_doc, write_tree
 
 small_kb = core_fixtures.small_kb
 
-CONTRACT = Path("/work/shared/CLI-CONTRACT.md")
+# The shared project documents sit beside the repository (../shared from its root).
+CONTRACT = REPO.parent / "shared" / "CLI-CONTRACT.md"
 README = REPO / "README.md"
 HIT_KEYS = {"path", "title", "topic", "division", "expert", "audience", "doc_type", "score",
             "snippet"}
@@ -299,10 +300,11 @@ def _help_commands() -> set[str]:
 
 
 def test_contract_commands_are_in_help():
-    contract = {"index", "search", "serve"}
-    if CONTRACT.exists():
-        contract |= _commands_in(CONTRACT.read_text(encoding="utf-8"))
-    assert contract >= {"index", "search", "serve"}
+    if not CONTRACT.exists():
+        pytest.skip(f"no CLI-CONTRACT.md at {CONTRACT} (../shared beside the repository)")
+    contract = _commands_in(CONTRACT.read_text(encoding="utf-8"))
+    # The contract's three commands are found in it: the parsing above still reads the file.
+    assert contract >= {"index", "search", "serve"}, contract
     missing = contract - _help_commands()
     assert not missing, f"commands of CLI-CONTRACT.md missing from `kmsearch --help`: {missing}"
 
