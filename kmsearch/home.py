@@ -4,39 +4,109 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_HOME = "var"
 
 
+class SettingsError(ValueError):
+    """A setting's value cannot be used; the message names its environment variable."""
+
+
+def _whole_number(low: int, high: int) -> Callable[[str], None]:
+    def check(value: str) -> None:
+        if not value.strip().isdigit() or not low <= int(value) <= high:
+            raise ValueError(f"must be a whole number from {low} to {high}")
+
+    return check
+
+
+def _flag(value: str) -> None:
+    if value not in ("0", "1"):
+        raise ValueError("must be 0 or 1")
+
+
+def _secret(value: str) -> None:
+    if len(value) < 16:
+        raise ValueError("must be at least 16 characters (it signs the session cookies)")
+
+
+def _database_url(value: str) -> None:
+    import sqlalchemy as sa
+
+    try:
+        url = sa.make_url(value)
+    except Exception:
+        raise ValueError("is not a database URL (e.g. postgresql+psycopg://user@host/db)") from None
+    backend = url.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise ValueError(f"names {backend!r}; kmsearch runs on sqlite or postgresql")
+    if backend == "postgresql":
+        try:
+            import psycopg  # noqa: F401
+        except ImportError:
+            raise ValueError(
+                "is a PostgreSQL URL but psycopg is not installed: pip install 'kmsearch[postgres]'"
+            ) from None
+
+
 @dataclass(frozen=True)
 class Setting:
-    """One setting declared once: its environment variable, default and meaning."""
+    """One setting declared once: its environment variable, default, meaning and check.
+
+    `check` raises ValueError with what is wrong; it runs at start-up (Home.validate)."""
 
     env: str
     default: str | None
     help: str
+    check: Callable[[str], None] | None = None
 
 
 SETTINGS = {
     "home": Setting("KMSEARCH_HOME", DEFAULT_HOME, "folder holding the index, database and files"),
     "database_url": Setting(
-        "KMSEARCH_DATABASE_URL", None, "SQLAlchemy URL; default: SQLite file kmsearch.db in the home"
+        "KMSEARCH_DATABASE_URL",
+        None,
+        "SQLAlchemy URL; default: SQLite file kmsearch.db in the home",
+        _database_url,
     ),
     "secret_key": Setting(
-        "KMSEARCH_SECRET_KEY", None, "Flask secret key; default: generated once into the home"
+        "KMSEARCH_SECRET_KEY", None, "Flask secret key; default: generated once into the home", _secret
     ),
     "log_retention_days": Setting(
-        "KMSEARCH_LOG_RETENTION_DAYS", "1095", "days access-log rows are kept (PDPA minimisation)"
+        "KMSEARCH_LOG_RETENTION_DAYS",
+        "1095",
+        "days access-log rows are kept (PDPA minimisation)",
+        _whole_number(1, 36500),
     ),
     "secure_cookies": Setting(
-        "KMSEARCH_SECURE_COOKIES", "0", "1 to mark session cookies Secure (behind HTTPS)"
+        "KMSEARCH_SECURE_COOKIES", "0", "1 to mark session cookies Secure (behind HTTPS)", _flag
     ),
     "trusted_proxies": Setting(
-        "KMSEARCH_TRUSTED_PROXIES", "0", "reverse proxies in front of the server (client address)"
+        "KMSEARCH_TRUSTED_PROXIES",
+        "0",
+        "reverse proxies in front of the server (client address)",
+        _whole_number(0, 10),
     ),
 }
+
+
+def shown_value(name: str, value: str | None) -> str:
+    """A setting's value as it may be printed: the secret key and a URL's password hidden."""
+    if value is None:
+        return "(not set)"
+    if name == "secret_key":
+        return "(set, hidden)"
+    if name == "database_url" and "@" in value:
+        import sqlalchemy as sa
+
+        try:
+            return repr(sa.make_url(value).render_as_string(hide_password=True))
+        except Exception:
+            return "(unreadable URL, hidden)"
+    return repr(value)
 
 
 class Home:
@@ -75,6 +145,28 @@ class Home:
     def setting(self, name: str) -> str | None:
         s = SETTINGS[name]
         return os.environ.get(s.env, s.default)
+
+    def problems(self) -> list[str]:
+        """What is wrong with the settings, one line each naming the variable (empty if fine)."""
+        found = []
+        if self.path.exists() and not self.path.is_dir():
+            found.append(f"KMSEARCH_HOME / --home: {self.path} is a file, not a folder")
+        for name, s in SETTINGS.items():
+            value = self._database_url if name == "database_url" and self._database_url else None
+            value = value or self.setting(name)
+            if value is None or s.check is None:
+                continue
+            try:
+                s.check(value)
+            except ValueError as exc:
+                found.append(f"{s.env}={shown_value(name, value)} {exc}")
+        return found
+
+    def validate(self) -> Home:
+        """Refuse to start with a setting that cannot work (a clear message, not a traceback)."""
+        if found := self.problems():
+            raise SettingsError("invalid settings:\n  " + "\n  ".join(found))
+        return self
 
     @property
     def log_retention_days(self) -> int:

@@ -25,7 +25,7 @@ def create_app(home: Home | str | os.PathLike | None = None, test_config: dict |
     from kmsearch.web.services import EXTENSION, Services
 
     home = home if isinstance(home, Home) else Home(home)
-    home.ensure()
+    home.validate().ensure()  # a bad setting stops the start with its name, not a traceback later
     app = Flask(__name__)
     app.config.from_mapping(
         SECRET_KEY=home.secret_key(),

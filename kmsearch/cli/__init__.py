@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import click
 
-from kmsearch.cli import km, search, staff
+from kmsearch.cli import km, search, settings, staff
 from kmsearch.cli.context import Context
-from kmsearch.home import Home
+from kmsearch.home import Home, SettingsError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -26,9 +26,17 @@ from kmsearch.home import Home
 @click.version_option(package_name="kmsearch")
 @click.pass_context
 def main(ctx: click.Context, home_dir: str) -> None:
-    """kmsearch: Thai knowledge search for the municipality's KM plan."""
-    ctx.obj = Context(Home(home_dir))
+    """kmsearch: Thai knowledge search for the municipality's KM plan.
+
+    Settings come from environment variables: `kmsearch settings` lists them."""
+    home = Home(home_dir)
+    if ctx.invoked_subcommand != "settings":  # which shows what is wrong instead
+        try:
+            home.validate()
+        except SettingsError as exc:
+            raise click.ClickException(f"{exc}\n(see `kmsearch settings`)") from None
+    ctx.obj = Context(home)
 
 
-for _module in (search, staff, km):
+for _module in (search, staff, km, settings):
     _module.register(main)
