@@ -167,3 +167,66 @@ def test_privacy_notice(home, monkeypatch, days, shown):
 def test_privacy_notice_is_linked_from_every_page(client):
     for path in ("/", "/browse/", "/login"):
         assert 'href="/privacy"' in client.get(path).get_data(as_text=True)
+
+
+@pytest.fixture
+def short_busy_timeout(monkeypatch):
+    """SQLite gives up waiting for a lock after 0.1 s (30 s in service), so a test can hold a
+    lock many times longer than the timeout without taking minutes."""
+    import kmsearch.store
+
+    monkeypatch.setattr(kmsearch.store, "SQLITE_BUSY_TIMEOUT_MS", 100)
+
+
+def test_a_lock_held_far_past_the_busy_timeout_loses_no_row(home, short_busy_timeout):
+    """Issue 12 item 17: a write lock held 75 s (a backup) lost an access-log row."""
+    from kmsearch.web import create_app
+
+    app = create_app(home, {"TESTING": True})
+    client = app.test_client()
+    recorder = app.extensions["kmsearch"].recorder
+    client.get("/?q=ภาษี")
+    assert recorder.flush(10)
+    blocker = sqlite3.connect(home.path / "kmsearch.db")
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        for text in ("เบี้ยยังชีพ", "ภาษีป้าย", "ก่อสร้าง"):
+            assert client.get("/", query_string={"q": text}).status_code == 200
+        # 30 busy timeouts: the writer has failed many times and keeps its rows.
+        assert not recorder.flush(3.0)
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert [r["query"] for r in log_rows(app)] == ["ภาษี", "เบี้ยยังชีพ", "ภาษีป้าย", "ก่อสร้าง"]
+    assert recorder.failed == 0
+    app.extensions["kmsearch"].close()
+
+
+def test_sign_in_while_the_database_is_locked_answers_503_in_thai(home, short_busy_timeout):
+    """Issue 12 item 17: a sign-in under a lock answered 500 "database is locked"."""
+    from conftest import PASSWORD, csrf_token
+
+    from kmsearch.store import roster
+    from kmsearch.web import create_app
+
+    app = create_app(home, {"TESTING": True})
+    with app.extensions["kmsearch"].engine.begin() as conn:
+        roster.add(conn, "somsri", "สมศรี ใจดี", "กองคลัง", password=PASSWORD)
+    client = app.test_client()
+    data = {"username": "somsri", "password": PASSWORD, "csrf_token": csrf_token(client)}
+    blocker = sqlite3.connect(home.path / "kmsearch.db")
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        response = client.post("/login", data=data)
+        api = client.get("/api/search?q=ภาษี")  # a citizen search needs no write: still fine
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "30"
+    page = response.get_data(as_text=True)
+    assert "ระบบไม่ว่างชั่วคราว" in page and "ลองใหม่" in page and "locked" not in page
+    assert api.status_code == 200
+    # Once the lock is gone the same sign-in works.
+    assert client.post("/login", data=data).status_code == 302
+    app.extensions["kmsearch"].close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 from kmsearch.web.services import services
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 bp = Blueprint("pages", __name__)
@@ -17,7 +18,9 @@ ERRORS = {
     410: ("ไม่มีไฟล์ต้นฉบับแล้ว", "ไฟล์ต้นฉบับของเอกสารนี้ถูกย้าย ลบ หรือแก้ไขหลังการจัดทำดัชนี กรุณาติดต่อผู้รู้ที่ระบุในหน้าเอกสาร"),
     429: ("ลองบ่อยเกินไป", "กรุณารอสักครู่แล้วลองใหม่"),
     500: ("ระบบขัดข้อง", "ขออภัยในความไม่สะดวก กรุณาลองใหม่ภายหลัง"),
+    503: ("ระบบไม่ว่างชั่วคราว", "ฐานข้อมูลกำลังถูกใช้งาน (เช่น สำรองข้อมูล) กรุณารอสักครู่แล้วลองใหม่อีกครั้ง"),
 }
+RETRY_AFTER = 30  # seconds; a backup or report holding the database rarely takes longer
 CSRF_MESSAGE = "แบบฟอร์มหมดอายุหรือไม่ถูกต้อง กรุณาโหลดหน้าใหม่แล้วส่งอีกครั้ง"
 
 
@@ -37,3 +40,15 @@ def http_error(error: HTTPException):
     if request.path.startswith("/api/"):
         return {"error": title, "detail": detail}, code
     return render_template("error.html", code=code, title=title, detail=detail), code
+
+
+@bp.app_errorhandler(OperationalError)
+def database_busy(error: OperationalError):
+    """The database was locked past the busy timeout, or is unreachable: the person should
+    try again shortly (503 with Retry-After), not read "system error" (500)."""
+    current_app.logger.warning("database unavailable for %s: %s", request.path, error.orig)
+    title, detail = ERRORS[503]
+    headers = {"Retry-After": str(RETRY_AFTER)}
+    if request.path.startswith("/api/"):
+        return {"error": title, "detail": detail}, 503, headers
+    return render_template("error.html", code=503, title=title, detail=detail), 503, headers

@@ -3,7 +3,8 @@
 A request only puts a row on an in-memory queue (microseconds). One writer thread drains
 the queue and inserts what has gathered in one transaction: under load that is one fsync
 for many rows instead of one per request, and a database locked by a report or a backup
-holds up the writer, not the citizens. A failed write is reported through the app logger.
+holds up the writer, not the citizens, and the writer waits it out (issue 12: a lock held
+75 s used to lose a row). A failed write is reported through the app logger.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import threading
 import time
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from kmsearch.store import accesslog
 from kmsearch.store.accesslog import Access
@@ -30,8 +32,10 @@ class AccessRecorder:
         logger: logging.Logger,
         max_pending: int = 50_000,
         batch_size: int = 500,
+        retry_for: float = 900.0,
     ):
         self.engine = engine
+        self.retry_for = retry_for  # seconds a busy database is waited out before rows drop
         self.logger = logger
         self.batch_size = batch_size
         self._queue: queue.Queue = queue.Queue(max_pending)
@@ -81,21 +85,41 @@ class AccessRecorder:
                 return
 
     def _write(self, rows: list[Access]) -> None:
-        """Insert rows in one transaction; retry once (a transient lock), then report and drop."""
+        """Insert rows in one transaction.
+
+        A busy or unreachable database (SQLite locked by a backup for minutes, PostgreSQL
+        restarting) is waited out, retrying with growing pauses for up to `retry_for`
+        seconds: the rows stay in memory meanwhile and none is lost. Any other error is
+        retried once, then reported and the rows dropped (they would fail forever).
+        """
         if not rows:
             return
-        for attempt in (1, 2):
+        deadline = time.monotonic() + self.retry_for
+        pause, attempt = 0.2, 0
+        while True:
+            attempt += 1
             try:
                 with self.engine.begin() as conn:
                     accesslog.record(conn, rows)
                 self.written += len(rows)
+                if attempt > 1:
+                    self.logger.warning(
+                        "access log: wrote %d row(s) after %d attempts", len(rows), attempt
+                    )
                 return
-            except Exception:
-                if attempt == 2:
-                    self.failed += len(rows)
-                    self.logger.exception("access log: could not write %d row(s)", len(rows))
-                else:
-                    time.sleep(0.2)
+            except Exception as exc:
+                transient = isinstance(exc, OperationalError) or getattr(
+                    exc, "connection_invalidated", False
+                )
+                if (transient and time.monotonic() < deadline) or attempt == 1:
+                    if attempt == 1:
+                        self.logger.warning("access log: database busy, will retry: %s", exc)
+                    time.sleep(pause)
+                    pause = min(pause * 2, 5.0)
+                    continue
+                self.failed += len(rows)
+                self.logger.exception("access log: could not write %d row(s)", len(rows))
+                return
 
     def flush(self, timeout: float = 30.0) -> bool:
         """Wait until every queued row is written (or failed); True if the queue drained."""

@@ -114,13 +114,18 @@ documents_seen = sa.Table(
 )
 
 
+# How long a statement waits for another connection's write lock before "database is locked"
+# (the web answers that with a 503 page; the access-log writer retries).
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
     """WAL keeps readers off the writer's back; FULL sync so a crash loses no logged access."""
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=FULL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_MS)}")
     cur.close()
 
 
