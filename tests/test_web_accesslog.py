@@ -205,9 +205,9 @@ def test_a_lock_held_far_past_the_busy_timeout_loses_no_row(home, short_busy_tim
 def test_sign_in_while_the_database_is_locked_answers_503_in_thai(home, short_busy_timeout):
     """Issue 12 item 17: a sign-in under a lock answered 500 "database is locked"."""
     from conftest import PASSWORD, csrf_token
+    from kmsearch.web import create_app
 
     from kmsearch.store import roster
-    from kmsearch.web import create_app
 
     app = create_app(home, {"TESTING": True})
     with app.extensions["kmsearch"].engine.begin() as conn:
