@@ -25,7 +25,10 @@ from whoosh import index as whoosh_index
 
 from kmsearch.engine import indexstore
 from kmsearch.engine.analysis import ANALYZER_VERSION, ENGINE
-from kmsearch.engine.schema import doc_id_for, file_sha256
+from kmsearch.engine.schema import doc_id_for, file_sha256, get_schema
+from kmsearch.engine.synonyms import FILENAME as EVERYDAY_TERMS
+from kmsearch.engine.synonyms import EverydayTermsError
+from kmsearch.engine.synonyms import parse as parse_everyday_terms
 from kmsearch.engine.thai import normalize, tidy_whitespace
 from kmsearch.home import Home
 from kmsearch.km.knowledge_map import FILENAME as KNOWLEDGE_MAP
@@ -98,8 +101,8 @@ def walk(paths: list[str | Path], report: IndexReport) -> tuple[list[Source], li
             folders.append(given.resolve())
             for file in files_under(given, fail):
                 rel = file.relative_to(given)
-                if file.name.endswith(SIDECAR_SUFFIX) or rel.as_posix() == KNOWLEDGE_MAP:
-                    continue  # metadata, read with the document it describes
+                if file.name.endswith(SIDECAR_SUFFIX) or rel.as_posix() in (KNOWLEDGE_MAP, EVERYDAY_TERMS):
+                    continue  # metadata, read with the document it describes, or lists
                 add(file, given, str(given / rel))
         elif is_file:
             add(given, given.parent, str(given))
@@ -147,6 +150,7 @@ def build_fields(source: Source, topics, hash_: str) -> dict:
         "filename": source.file.name,
         "title": normalize(meta.title, fold_case=False),
         "content": text,
+        "grams": normalize(meta.title, fold_case=False) + "\n" + text,
         "meta": " ".join([meta.topic, meta.division, *meta.expert]),
         "topic": meta.topic,
         "division": meta.division,
@@ -164,6 +168,7 @@ def build_fields(source: Source, topics, hash_: str) -> dict:
 def _reindexable(stored: dict) -> dict:
     """Turn a stored document back into fields for add_document (keeps a failed file's old copy)."""
     fields = {k: v for k, v in stored.items() if k != "meta"}
+    fields["grams"] = stored.get("title", "") + "\n" + stored.get("content", "")
     fields["meta"] = " ".join(
         [stored.get("topic", ""), stored.get("division", ""), *stored.get("expert", "").split(",")]
     )
@@ -183,11 +188,14 @@ def index_paths(
         indexstore.remove_unfinished_generations(home)
         sources, folders = walk(paths, report)
         maps = _knowledge_maps(home, sources, report)
+        _everyday_terms(home, folders, report)
         live = indexstore.open_current(home)
         existing = _stored_by_key(live) if live is not None else {}
 
         # A rebuild, or the very first run, writes a fresh generation; otherwise the live one.
-        fresh = rebuild or live is None
+        # So does an index written before a field this version fills was added (the grams
+        # of the substring fallback): searches keep using it meanwhile, without that field.
+        fresh = rebuild or live is None or _lacks_fields(live)
         folder = indexstore.new_generation(home) if fresh else None
         target = whoosh_index.open_dir(str(folder)) if fresh else live
         writer = target.writer(limitmb=256)
@@ -294,6 +302,10 @@ def _carry_over(writer, existing, seen) -> None:
             writer.add_document(**_reindexable(stored))
 
 
+def _lacks_fields(ix) -> bool:
+    return not set(get_schema().names()) <= set(ix.schema.names())
+
+
 def _stored_by_key(ix) -> dict[str, dict]:
     with ix.searcher() as s:
         return {fields["key"]: fields for fields in s.all_stored_fields()}
@@ -316,3 +328,25 @@ def _knowledge_maps(home: Home, sources: list[Source], report: IndexReport):
             tmp.write_bytes(data)
             tmp.replace(home.knowledge_map_path)
     return maps
+
+
+def _everyday_terms(home: Home, folders: list[Path], report: IndexReport) -> None:
+    """Check the everyday-terms list of each indexed folder and copy it into the home, where
+    searches read it (engine/synonyms.py). A bad list is reported and the home keeps the
+    previous one; a folder without a list leaves the home's list as it was."""
+    for root in folders:
+        path = root / EVERYDAY_TERMS
+        if not path.is_file():
+            continue
+        try:
+            data = path.read_bytes()
+            parse_everyday_terms(data.decode("utf-8-sig"), str(path))
+        except UnicodeDecodeError:
+            report.failed.append(Problem(str(path), "bad everyday terms: the file is not UTF-8 text"))
+            continue
+        except EverydayTermsError as e:
+            report.failed.append(Problem(str(path), f"bad everyday terms: {e}"))
+            continue
+        tmp = home.path / (EVERYDAY_TERMS + ".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(home.path / EVERYDAY_TERMS)

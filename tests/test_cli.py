@@ -145,8 +145,9 @@ def test_index_without_paths_is_a_usage_error(runner, tmp_path):
 
 def test_search_json_has_exactly_the_contract_keys(runner, small_kb):
     data = search_json(runner, small_kb.home.path, "ภาษีป้าย")
-    assert set(data) == {"query", "total", "hits", "suggestion"}
-    assert data["query"] == "ภาษีป้าย"
+    # the contract's keys, plus the two README documents for corrected results (issue 11)
+    assert set(data) == {"query", "total", "hits", "suggestion", "searched", "corrected"}
+    assert data["query"] == "ภาษีป้าย" and data["searched"] == "ภาษีป้าย" and data["corrected"] is False
     assert isinstance(data["total"], int) and data["total"] >= len(data["hits"]) > 0
     assert data["suggestion"] is None
     for hit in data["hits"]:

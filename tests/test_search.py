@@ -439,8 +439,9 @@ def test_search_without_an_index(tmp_path):
 
 def test_result_as_json_has_the_contract_keys(small_kb):
     data = small_kb.service.search("ภาษีป้าย", audience="public").to_dict()
-    assert set(data) == {"query", "total", "hits", "suggestion"}
-    assert data["query"] == "ภาษีป้าย"
+    # the contract's keys, plus the two README documents for corrected results (issue 11)
+    assert set(data) == {"query", "total", "hits", "suggestion", "searched", "corrected"}
+    assert data["query"] == "ภาษีป้าย" and data["searched"] == "ภาษีป้าย" and not data["corrected"]
     required = {"path", "title", "topic", "division", "expert", "audience", "doc_type", "score",
                 "snippet"}
     for hit in data["hits"]:

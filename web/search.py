@@ -33,6 +33,8 @@ def _params() -> dict:
     except ValueError:
         page = 1
     params = {"q": (args.get("q") or "").strip()[:MAX_QUERY], "page": page}
+    # exact=1: search what was typed, without putting a correction's results in its place
+    params["exact"] = args.get("exact") in ("1", "true", "yes")
     for name in FILTERS:
         params[name] = (args.get(name) or "").strip()[:200] or None
     return params
@@ -47,6 +49,7 @@ def run_search(params: dict):
             audience=who,
             page=params["page"],
             pagelen=PAGELEN,
+            exact=params["exact"],
             **{name: params[name] for name in FILTERS},
         )
     except EmptyQueryError:
@@ -135,7 +138,7 @@ def merged_fragments(fragments: list[tuple[str, bool]]) -> list[tuple[str, bool]
 def url_with(**changes) -> str:
     """This search's URL with some parameters changed (None removes one); resets the page."""
 
-    args = {k: v for k, v in request.args.items() if k in ("q", *FILTERS) and v}
+    args = {k: v for k, v in request.args.items() if k in ("q", "exact", *FILTERS) and v}
     for key, value in changes.items():
         if value is None:
             args.pop(key, None)

@@ -88,8 +88,10 @@ def _search_command(group: click.Group) -> None:
     @click.option("--division", help="Only documents of this division (ส่วนราชการ).")
     @click.option("--expert", help="Only documents held by this job title.")
     @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+    @click.option("--exact", is_flag=True,
+                  help="Search exactly what was typed: no correction is applied in its place.")
     @pass_ctx
-    def search_cmd(ctx, query, limit, audience, division, expert, as_json):
+    def search_cmd(ctx, query, limit, audience, division, expert, as_json, exact):
         """Search the knowledge base in Thai (or English terms)."""
         from kmsearch.engine.search import EmptyQueryError, NoIndexError, SearchService
 
@@ -97,7 +99,7 @@ def _search_command(group: click.Group) -> None:
         service = SearchService(ctx.home)
         try:
             result = service.search(
-                text, audience=audience, division=division, expert=expert, pagelen=limit
+                text, audience=audience, division=division, expert=expert, pagelen=limit, exact=exact
             )
         except EmptyQueryError as e:
             click.echo(f"Error: {e}", err=True)
@@ -113,7 +115,10 @@ def _search_command(group: click.Group) -> None:
 
 
 def _print_readable(result) -> None:
-    if result.suggestion:
+    if result.corrected:
+        click.echo(f"แสดงผลลัพธ์ของ “{result.searched}”  (ค้นหาตามที่พิมพ์ “{result.query}”: "
+                   f"kmsearch search --exact ...)")
+    elif result.suggestion:
         click.echo(f"หมายถึง: {result.suggestion} ?")
     if not result.hits:
         click.echo("ไม่พบเอกสารที่ตรงกับคำค้น")
@@ -126,6 +131,10 @@ def _print_readable(result) -> None:
         click.echo(f"   {hit.division} · {', '.join(hit.expert) or '-'}")
         if hit.superseded_by_title:
             click.echo(f"   ยกเลิกแล้ว: ดูฉบับปัจจุบัน «{hit.superseded_by_title}»")
+        if hit.via_terms:
+            click.echo(f"   พบจากคำที่ใช้ทั่วไป: {'; '.join(hit.via_terms)}")
+        if hit.fallback:
+            click.echo("   พบจากข้อความบางส่วน (ไม่ใช่คำที่ตรงกันทั้งคำ)")
         snippet = "".join(f"[{t}]" if m else t for t, m in hit.fragments)
         if snippet:
             click.echo(f"   {snippet}")
@@ -138,8 +147,10 @@ def _evaluate_command(group: click.Group) -> None:
     @group.command("evaluate")
     @click.argument("judgments", type=click.Path(exists=True))
     @click.option("--failures", is_flag=True, help="Also list the queries that missed.")
+    @click.option("--follow-suggestions", is_flag=True,
+                  help="Also follow a 'did you mean' that was only offered (as a click would).")
     @pass_ctx
-    def evaluate_cmd(ctx, judgments, failures):
+    def evaluate_cmd(ctx, judgments, failures, follow_suggestions):
         """Measure search relevance on judged queries (success@1, recall@10, MRR@10)."""
         from kmsearch.engine.evaluation import JudgmentError, evaluate, format_table, load_judgments
         from kmsearch.engine.search import NoIndexError, SearchService
@@ -147,7 +158,7 @@ def _evaluate_command(group: click.Group) -> None:
         try:
             items = load_judgments(judgments)
             service = SearchService(ctx.home)
-            report = evaluate(service, items)
+            report = evaluate(service, items, follow_suggestions=follow_suggestions)
         except (JudgmentError, NoIndexError) as e:
             raise click.ClickException(str(e)) from None
         click.echo(format_table(report))

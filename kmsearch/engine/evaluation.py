@@ -2,8 +2,9 @@
 
 A judgment names the best answer and other acceptable answers as corpus paths
 ("<division>/<file>"), or best: null when the right answer for that audience is nothing (a
-citizen asking about a staff-only matter). When the search offers a "did you mean", the
-evaluation follows it, as a person clicking the suggestion would.
+citizen asking about a staff-only matter). What is scored is what a search shows at once,
+including a correction it applied itself (optionally also following a "did you mean" that
+was only offered).
 """
 
 from __future__ import annotations
@@ -113,13 +114,18 @@ def _matches(path: str, wanted: str) -> bool:
     return path == wanted or path.endswith("/" + wanted)
 
 
-def evaluate(service: SearchService, judgments: list[Judgment]) -> Report:
-    """Run every judged query and score it (see the module docstring)."""
+def evaluate(service: SearchService, judgments: list[Judgment], follow_suggestions: bool = False) -> Report:
+    """Run every judged query and score it (see the module docstring).
+
+    What is scored is what the search shows at once (a confident correction is applied by the
+    search itself). follow_suggestions also follows a "did you mean" that was only offered,
+    as a person clicking it would (how figures were measured before corrections were applied).
+    """
     report = Report()
     for j in judgments:
         result = service.search(j.query, audience=j.audience, pagelen=K)
-        searched = j.query
-        if result.suggestion:
+        searched = result.searched or j.query
+        if follow_suggestions and result.suggestion and not result.corrected:
             searched = result.suggestion
             result = service.search(searched, audience=j.audience, pagelen=K)
         ranked = [h.path for h in result.hits]

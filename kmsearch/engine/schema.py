@@ -7,6 +7,7 @@ import hashlib
 from whoosh import fields
 
 from kmsearch.engine.analysis import ThaiAnalyzer
+from kmsearch.engine.fallback import ThaiGramAnalyzer
 
 AUDIENCES = ("public", "staff")
 DOC_TYPES = ("manual", "guide", "form", "regulation", "plan", "note", "report")
@@ -89,4 +90,6 @@ def get_schema() -> fields.Schema:
         content_hash=fields.STORED,
         file_sha256=fields.STORED,  # of the original file alone: downloads check it
         indexed_at=fields.STORED,
+        # character trigrams of title and text, for the substring fallback (engine/fallback.py)
+        grams=fields.TEXT(analyzer=ThaiGramAnalyzer(), phrase=False),
     )

@@ -15,10 +15,10 @@ from pathlib import Path
 from whoosh import query as q
 from whoosh import sorting
 
-from kmsearch.engine import indexstore
+from kmsearch.engine import correction, fallback, indexstore, synonyms
 from kmsearch.engine import query as querymod
 from kmsearch.engine.schema import AUDIENCES, MEDIA_TYPES, file_sha256
-from kmsearch.engine.snippets import make_fragments
+from kmsearch.engine.snippets import make_fragments, substring_fragments
 from kmsearch.engine.suggest import suggest
 from kmsearch.engine.thaidate import stored_date
 from kmsearch.home import Home
@@ -57,6 +57,8 @@ class Hit(Described):
     score: float
     snippet: str = ""
     fragments: list[tuple[str, bool]] = field(default_factory=list)
+    via_terms: list[str] = field(default_factory=list)  # everyday terms it was found through
+    fallback: bool = False  # found by a substring of its text, not by words
 
     def to_dict(self) -> dict:
         """The hit as the CLI contract's JSON shows it."""
@@ -73,12 +75,14 @@ class Hit(Described):
             "doc_id": self.doc_id,
             "updated": self.updated.isoformat() if self.updated else None,
             "superseded_by": self.superseded_by,
+            "via_terms": self.via_terms,
+            "substring_match": self.fallback,
         }
 
 
 @dataclass
 class SearchResult:
-    query: str
+    query: str  # what was typed
     total: int
     hits: list[Hit]
     suggestion: str | None
@@ -86,6 +90,11 @@ class SearchResult:
     page: int
     pagecount: int
     pagelen: int
+    searched: str = ""  # whose results these are: query, or the correction applied to it
+
+    @property
+    def corrected(self) -> bool:
+        return self.searched != self.query
 
     def to_dict(self) -> dict:
         return {
@@ -93,6 +102,9 @@ class SearchResult:
             "total": self.total,
             "hits": [h.to_dict() for h in self.hits],
             "suggestion": self.suggestion,
+            # README "JSON of a search": searched differs from query when a correction was applied
+            "searched": self.searched,
+            "corrected": self.corrected,
         }
 
 
@@ -198,22 +210,65 @@ class SearchService:
         doc_type: str | None = None,
         page: int = 1,
         pagelen: int = 10,
+        exact: bool = False,
     ) -> SearchResult:
-        """Search text as audience, optionally narrowed by facet values."""
+        """Search text as audience, optionally narrowed by facet values.
+
+        Unless exact, a query whose words find nothing, or only some of them anything, is
+        replaced by a confident correction when there is one (result.searched says so), and
+        when word search finds little, documents holding the query as a substring follow.
+        """
         if not text or not text.strip():
             raise EmptyQueryError("the query is empty: type some words to search for")
         visible = audience_filter(audience)
-        parsed = querymod.parse(text)
-        searcher = self._searcher()
         narrowed = [visible] if visible is not None else []
         for name, value in (("division", division), ("expert", expert), ("doc_type", doc_type)):
             if value:
                 narrowed.append(q.Term(name, value))
         flt = q.And(narrowed) if narrowed else None
-        page = max(1, page)
+        result = self._search_words(text, visible, flt, max(1, page), pagelen)
+        searcher = self._searcher()
+        if not exact and result.suggestion and correction.is_weak(searcher, result, visible, flt):
+            fixed = self._search_words(result.suggestion, visible, flt, max(1, page), pagelen)
+            if fixed.total:
+                fixed.query, fixed.searched, fixed.suggestion = text, result.suggestion, result.suggestion
+                result = fixed
+        if result.page <= 1 and result.total < fallback.FEW:  # Whoosh numbers an empty page 0
+            self._add_fallback(searcher, result, flt, visible)
+        return result
+
+    def _add_fallback(self, searcher, result: SearchResult, flt, visible) -> None:
+        """Append documents that hold the searched text as a substring, below the word hits."""
+        shown = {h.doc_id for h in result.hits}
+        found = fallback.search(searcher, result.searched, flt, shown, result.pagelen - len(result.hits))
+        floor = min((h.score for h in result.hits), default=1.0)
+        for rank, (fields, _score) in enumerate(found, start=1):
+            # Scores below the weakest word hit keep the order: word matches first.
+            hit = Hit(
+                **self._described(searcher, fields, visible),
+                score=floor * 0.5 / rank,
+                fallback=True,
+            )
+            hit.fragments = substring_fragments(fields.get("content", ""), fallback.substrings(result.searched))
+            hit.snippet = "".join(t for t, _ in hit.fragments)
+            result.hits.append(hit)
+        result.total += len(found)
+        if found:
+            result.page, result.pagecount = 1, max(result.pagecount, 1)
+
+    def _search_words(self, text: str, visible, flt, page: int, pagelen: int) -> SearchResult:
+        """Word-level search of text under the filter flt (audience and facet values)."""
+        parsed = querymod.parse(text)
+        searcher = self._searcher()
         hits, total, facets, pagecount = [], 0, {name: [] for name in FACETS}, 0
+        expansions: list[synonyms.Expansion] = []
         if not parsed.empty:
             whoosh_q = querymod.build(parsed)
+            if not parsed.phrases:  # quoted text asks for exactly those words
+                expansions = synonyms.find(synonyms.load(self.home.path / synonyms.FILENAME), text)
+                extra = synonyms.expansion_query(expansions)
+                if extra is not None:
+                    whoosh_q = q.Or([whoosh_q, extra])
             results = self._run(searcher, whoosh_q, flt, page, pagelen)
             if results.total == 0 and parsed.phrases:
                 # The segmenter may cut a phrase differently in the document: require its
@@ -222,12 +277,14 @@ class SearchService:
             total = results.total
             pagecount = results.pagecount
             page = results.pagenum  # Whoosh answers a page past the end with the last one
-            terms = parsed.highlight_groups()
+            terms = parsed.highlight_groups() + synonyms.highlight_groups(expansions)
             for hit in results:
                 hits.append(self._hit(searcher, hit, terms, visible))
+                synonyms.mark(hits[-1], hit.fields(), expansions)
             facets = self._facets(results.results)
         return SearchResult(
             query=text,
+            searched=text,
             total=total,
             hits=hits,
             suggestion=suggest(searcher, text, parsed, visible),

@@ -120,3 +120,31 @@ def make_fragments(
     if end < len(text):
         pieces.append(("…", False))
     return [(re.sub(r"\s+", " ", t), m) for t, m in pieces if t]
+
+
+def substring_fragments(text: str, needles: list[str], width: int = WIDTH) -> list[tuple[str, bool]]:
+    """A window of text around the first of needles it contains, that needle marked.
+
+    For documents found by a substring (engine/fallback.py): the substring may start or end
+    inside a word, so it is marked as characters, not as tokens.
+    """
+    for needle in sorted(needles, key=len, reverse=True):
+        at = text.find(needle)
+        if at < 0:
+            continue
+        start = max(0, at - (width - len(needle)) // 2)
+        end = min(len(text), start + width)
+        # Cut at spaces where there are some near, not inside a Thai character cluster.
+        space = text.find(" ", start, at)
+        if start > 0 and space >= 0 and space - start < 40:
+            start = space + 1
+        space = text.rfind(" ", at + len(needle), end)
+        if end < len(text) and space >= 0 and end - space < 40:
+            end = space
+        out = [(text[start:at], False), (needle, True), (text[at + len(needle) : end], False)]
+        if start > 0:
+            out.insert(0, ("…", False))
+        if end < len(text):
+            out.append(("…", False))
+        return [(re.sub(r"\s+", " ", t), m) for t, m in out if t]
+    return [(re.sub(r"\s+", " ", text[:width]), False)] if text else []

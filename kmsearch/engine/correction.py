@@ -1,0 +1,41 @@
+"""When to show a correction's results at once instead of only offering "did you mean".
+
+suggest() proposes a correction only for text typed with the keyboard in the wrong layout or
+for words the index does not know, and only one that finds documents the searcher may see. Its
+results replace what was typed when what was typed is weak: it finds nothing, or one of its
+words is in no document this searcher may see (whatever it finds then comes from the other
+words alone) -- unless the text around that word is in a document as typed (ประจันต inside
+ประจันตคาม: not a typo, the substring fallback finds it), or an everyday term of the list
+matched it (engine/synonyms.py). A query whose every word matches is
+left alone, with the suggestion offered. The person can always search exactly what they typed
+(SearchService.search(exact=True)).
+"""
+
+from __future__ import annotations
+
+from kmsearch.engine import fallback
+from kmsearch.engine import query as querymod
+
+
+def unmatched_words(searcher, text: str, visible) -> list[str]:
+    """The words of text that no document visible to this searcher matches."""
+    out = []
+    for term, parts in querymod.parse(text).words:
+        one = querymod.ParsedQuery(words=[(term, parts)])
+        if searcher.search(querymod.build(one), filter=visible, limit=1).is_empty():
+            out.append(term)
+    return out
+
+
+def is_weak(searcher, result, visible, flt=None) -> bool:
+    """True when result (of the typed query) deserves to be replaced by its correction."""
+    if any(h.via_terms for h in result.hits):
+        return False  # an everyday term of the list understood it (อีลาส -> e-LAAS): not a typo
+    typed = result.searched or result.query
+    missing = unmatched_words(searcher, typed, visible)
+    if result.total and not missing:
+        return False
+    runs = [r for r in fallback.runs(typed) if any(w in r for w in missing)]
+    if runs and all(fallback.holds(searcher, r, flt if flt is not None else visible) for r in runs):
+        return False  # the text is there as typed, inside longer words
+    return True
