@@ -90,6 +90,9 @@ SETTINGS = {
         "reverse proxies in front of the server (client address)",
         _whole_number(0, 10),
     ),
+    "proxy_address": Setting(
+        "KMSEARCH_PROXY_ADDRESS", "127.0.0.1", "address the trusted proxy connects from ('*': any)"
+    ),
 }
 
 

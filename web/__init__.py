@@ -66,8 +66,12 @@ def _trust_proxies(app: Flask, home: Home) -> None:
     """Take the client address from X-Forwarded-For when N trusted proxies are in front.
 
     Behind a reverse proxy (needed for HTTPS) every request comes from the proxy's address,
-    and the per-client sign-in limit would lock everyone out at once.
+    and the per-client sign-in limit would lock everyone out at once. `kmsearch serve` has
+    waitress do this (it only trusts the proxy's address) and turns this off with PROXY_FIX;
+    it stays for other WSGI servers.
     """
+    if app.config.get("PROXY_FIX") is False:
+        return
     count = int(app.config.get("TRUSTED_PROXIES") or home.setting("trusted_proxies") or 0)
     if count > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix

@@ -183,17 +183,18 @@ def _serve_command(group: click.Group) -> None:
         """Serve the web front end with waitress (a production WSGI server)."""
         import signal
 
-        import waitress
-
         from kmsearch.web import create_app
+        from kmsearch.web.server import make_server
 
-        app = create_app(ctx.home)
+        # waitress takes the client address from the trusted proxy itself (web/server.py).
+        app = create_app(ctx.home, {"PROXY_FIX": False})
+        server = make_server(app, ctx.home, host, port)
         # SIGTERM (systemd, docker stop) ends the server like Ctrl-C: waitress finishes the
         # requests in flight, then the access-log rows still queued are written.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         click.echo(f"kmsearch: serving {ctx.home.path} on http://{host}:{port}/", err=True)
         try:
-            waitress.serve(app, host=host, port=port, threads=8)
+            server.run()
         finally:
             app.extensions["kmsearch"].close()
 
