@@ -1,8 +1,10 @@
 """The roster and access-log stores: rules, CSV import errors, privacy of logged rows."""
 
+import threading
 from datetime import date, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from kmsearch.store import accesslog, connect, roster
 from kmsearch.store.accesslog import Access
@@ -177,3 +179,36 @@ def test_purge_keeps_rows_inside_retention(engine):
         ])
         assert accesslog.purge(conn, 30, now=now) == 1
         assert [r["query"] for r in accesslog.recent(conn)] == ["ใหม่"]
+
+
+def test_reserved_attempts_hold_the_limit_under_parallel_sign_ins(database_url):
+    # Issue 12 item 10: counted after the password check, 40 parallel attempts checked 12
+    # passwords. Reserved first, at most `limit` of 40 racing threads (each with its own
+    # connection, as two server processes would have) may go on to check a password.
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import timedelta
+
+    engine = connect(database_url)
+    engine.dispose()
+    engine = sa.create_engine(database_url, pool_size=40, max_overflow=0)
+    if engine.dialect.name == "sqlite":
+        from kmsearch.store import _sqlite_pragmas
+
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+    barrier = threading.Barrier(40)
+
+    def attempt(n):
+        with engine.connect() as conn:  # one connection each, opened before the race
+            conn.execute(sa.text("SELECT 1"))
+            conn.commit()
+            barrier.wait()
+            with conn.begin():
+                return roster.reserve_attempt(conn, "somsri", f"c{n % 3}", timedelta(minutes=15), 5)
+
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        reserved = [a for a in pool.map(attempt, range(40)) if a is not None]
+    assert len(reserved) == 5
+    with engine.begin() as conn:
+        roster.settle_attempt(conn, reserved[0], success=True)  # the owner signs in ...
+        assert roster.reserve_attempt(conn, "somsri", "c9", timedelta(minutes=15), 5)  # reset
+    engine.dispose()

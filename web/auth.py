@@ -115,18 +115,22 @@ def login():
     password = request.form.get("password") or ""
     client = roster.client_key(current_app.secret_key, request.remote_addr)
     engine = services().engine
-    with engine.begin() as conn:
+    with engine.connect() as conn:
         name = roster.attempt_name(conn, current_app.secret_key, username)
-        if roster.recent_failures(conn, name, client, WINDOW) >= MAX_FAILURES:
-            message = "ลงชื่อเข้าใช้ผิดหลายครั้งเกินไป กรุณารอ 15 นาทีแล้วลองใหม่"
-            return render_template(
-                "login.html", next=next_url, error=message, username=username
-            ), 429
+    # The attempt is counted before the password is checked, so a burst of parallel
+    # attempts cannot check more than MAX_FAILURES passwords (see reserve_attempt).
+    with engine.begin() as conn:
+        attempt = roster.reserve_attempt(conn, name, client, WINDOW, MAX_FAILURES)
+    if attempt is None:
+        message = "ลงชื่อเข้าใช้ผิดหลายครั้งเกินไป กรุณารอ 15 นาทีแล้วลองใหม่"
+        return render_template(
+            "login.html", next=next_url, error=message, username=username
+        ), 429
     # The password check (scrypt) runs outside the transaction: it must not hold a DB lock.
     with engine.connect() as conn:
         person = roster.authenticate(conn, username, password)
     with engine.begin() as conn:
-        roster.record_login_attempt(conn, name, client, success=person is not None)
+        roster.settle_attempt(conn, attempt, success=person is not None)
     if person is None:
         message = "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง"
         return render_template("login.html", next=next_url, error=message, username=username)

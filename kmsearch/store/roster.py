@@ -301,6 +301,40 @@ def attempt_name(conn: Connection, secret: str, username: str) -> str:
     return "unknown:" + client_key(secret, username)
 
 
+def reserve_attempt(
+    conn: Connection, username: str, client: str, window: timedelta, limit: int
+) -> int | None:
+    """Count a sign-in attempt as failed *before* its password is checked; its id, or None
+    when the limit is already reached (nothing is then recorded).
+
+    Checking first and recording after the password check let 40 parallel attempts all pass
+    the check (issue 12 item 10). Here the insert comes first, under a lock every sign-in
+    takes, so each attempt sees every earlier one, whichever process made it: on SQLite the
+    insert is the transaction's first statement and takes the database's write lock (a
+    later reader would hold an old snapshot); on PostgreSQL a table lock that only sign-ins
+    take. Call in its own transaction; settle_attempt records the outcome.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("LOCK TABLE login_attempts IN SHARE ROW EXCLUSIVE MODE"))
+    attempt = conn.execute(
+        login_attempts.insert().values(
+            at=_now(), username=(username or "")[:64], client=client, success=False
+        )
+    ).inserted_primary_key[0]
+    if recent_failures(conn, username, client, window) > limit:
+        conn.execute(login_attempts.delete().where(login_attempts.c.id == attempt))
+        return None
+    return attempt
+
+
+def settle_attempt(conn: Connection, attempt: int, success: bool) -> None:
+    """Record the outcome of a reserved attempt (it stays a failure unless this says not)."""
+    if success:
+        conn.execute(
+            login_attempts.update().where(login_attempts.c.id == attempt).values(success=True)
+        )
+
+
 def record_login_attempt(conn: Connection, username: str, client: str, success: bool) -> None:
     conn.execute(
         login_attempts.insert().values(
