@@ -105,10 +105,12 @@ def find(entries: list[Entry], text: str) -> list[Expansion]:
         return []
     norm = normalize(text)
     squeezed = "".join(norm.split())
-    latin_words = {s.text for s in word_spans(norm)}
+    latin_words = None
     out: dict[str, Expansion] = {}
     for e in entries:
         if _LATIN.match(e.key):
+            if latin_words is None:
+                latin_words = {s.text for s in word_spans(norm)}
             met = e.key.replace("-", "") in latin_words  # HIV: a whole word, not inside one
         else:
             met = e.key in squeezed  # Thai is written without spaces: any part of the text
@@ -120,15 +122,28 @@ def find(entries: list[Entry], text: str) -> list[Expansion]:
 
 def expansion_query(expansions: list[Expansion]) -> q.Query | None:
     """The optional clause searching the official terms, weighted below the typed words."""
-    clauses = []
-    for x in expansions:
-        parsed = querymod.parse(x.official)
-        if not parsed.empty:
-            clauses.append(querymod.build(parsed))
+    clauses = [c for c in (_official_query(x.official) for x in expansions) if c is not None]
     if not clauses:
         return None
     # Whoosh does not apply the boost of a compound query to its score: weight each leaf.
     return q.Or(clauses).accept(_weighted)
+
+
+@lru_cache(maxsize=1024)
+def _official_query(official: str) -> q.Query | None:
+    # The same few official terms come back on every search that meets them: build once.
+    parsed = querymod.parse(official)
+    return None if parsed.empty else querymod.build(parsed)
+
+
+@lru_cache(maxsize=1024)
+def _official_groups(official: str) -> tuple:
+    return tuple(querymod.parse(official).highlight_groups())
+
+
+@lru_cache(maxsize=1024)
+def _official_key(official: str) -> str:
+    return "".join(normalize(official).split())
 
 
 def _weighted(node: q.Query) -> q.Query:
@@ -141,7 +156,7 @@ def highlight_groups(expansions: list[Expansion]) -> list[tuple[str, tuple[str, 
     """Words of the official terms to mark in snippets, as query.highlight_groups gives them."""
     groups = []
     for x in expansions:
-        groups += querymod.parse(x.official).highlight_groups()
+        groups += _official_groups(x.official)
     return groups
 
 
@@ -152,6 +167,6 @@ def mark(hit, fields: dict, expansions: list[Expansion]) -> None:
     text = (fields.get("title", "") + "\n" + fields.get("content", "")).lower()
     squeezed = "".join(text.split())
     for x in expansions:
-        key = "".join(normalize(x.official).split())
+        key = _official_key(x.official)
         if key and key in squeezed and x.label() not in hit.via_terms:
             hit.via_terms.append(x.label())
