@@ -6,7 +6,7 @@ import pytest
 from conftest import PASSWORD, csrf_token, login
 from kmsearch.web.auth import login_required, role_required
 
-from kmsearch.store import login_attempts, roster
+from kmsearch.store import login_attempts, roster, staff
 
 
 def test_login_page_is_thai_and_has_csrf(client):
@@ -258,3 +258,53 @@ def test_current_staff_and_csrf_field_in_templates(app, make_staff):
         assert current_staff() is None
         html = render_template_string("{{ csrf_field() }}")
         assert html.startswith('<input type="hidden" name="csrf_token"')
+
+
+# --- sessions end for good (issue 12 item 11) -------------------------------------------------
+
+
+def _copied(app, client):
+    """A second browser holding a copy of client's session cookie."""
+    other = app.test_client()
+    other.set_cookie("kmsearch_session", client.get_cookie("kmsearch_session").value)
+    return other
+
+
+def _signed_in(client) -> bool:
+    return "ออกจากระบบ" in client.get("/").get_data(as_text=True)
+
+
+def test_a_cookie_copied_before_logout_no_longer_signs_in(app, client, make_staff):
+    # Before: the copy kept signing in for up to 10 hours after the owner signed out.
+    make_staff()
+    login(client)
+    copy = _copied(app, client)
+    assert _signed_in(copy)
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    assert not _signed_in(copy) and not _signed_in(client)
+    assert login(app.test_client()).status_code == 302  # signing in again works
+
+
+def test_a_new_password_or_deactivation_ends_every_session(app, client, make_staff, runner):
+    from kmsearch.cli import main
+
+    make_staff()
+    make_staff("somchai", full_name="สมชาย ใจดี")
+    login(client)
+    copy = _copied(app, client)
+    other = app.test_client()
+    login(other, username="somchai")
+    home = str(app.extensions["kmsearch"].home.path)
+    result = runner.invoke(main, ["--home", home, "staff", "set-password", "somsri"],
+                           input="another-password-1\nanother-password-1\n")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert not _signed_in(copy) and not _signed_in(client)
+    assert _signed_in(other)  # someone else's sessions are untouched
+    with app.extensions["kmsearch"].engine.begin() as conn:
+        roster.deactivate(conn, "somchai")
+    with app.extensions["kmsearch"].engine.begin() as conn:
+        conn.execute(  # even re-activated by hand, the old session stays ended
+            staff.update().where(staff.c.username == "somchai")
+            .values(active=True, end_date=None)
+        )  # fmt: skip
+    assert not _signed_in(other)

@@ -2,7 +2,8 @@
 
 Citizens never sign in; a request without a signed-in staff member is a citizen's and
 sees public documents only (see `audience`). Staff are re-read from the roster on every
-request, so deactivating someone in the CLI ends their access at their next click.
+request, with the session epoch their cookie was issued under, so deactivating someone,
+a new password or signing out ends every session at its next click.
 """
 
 from __future__ import annotations
@@ -47,7 +48,13 @@ def _load_staff() -> dict | None:
         return None
     with services().engine.connect() as conn:
         person = roster.get(conn, staff_id)
-    if person is None or not roster.can_sign_in(person):
+    # The epoch in the cookie must still be the staff member's: signing out, a new password
+    # or deactivation bumps it, and every cookie issued before (copies included) stops here.
+    if (
+        person is None
+        or not roster.can_sign_in(person)
+        or session.get("epoch") != person["session_epoch"]
+    ):
         session.clear()
         return None
     return person
@@ -138,6 +145,7 @@ def login():
     session.clear()  # a fresh session: nothing from before sign-in carries over
     session.permanent = True
     session["staff_id"] = person["id"]
+    session["epoch"] = person["session_epoch"]
     csrf.rotate()
     current_app.logger.info("sign-in: staff id %s", person["id"])
     return redirect(next_url)
@@ -145,5 +153,11 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    """Sign out everywhere: the session cookie alone is not trusted to be forgotten (a copy
+    of it would otherwise keep working for the rest of its 10 hours)."""
+    person = current_staff()
+    if person is not None:
+        with services().engine.begin() as conn:
+            roster.end_sessions(conn, person["id"])
     session.clear()
     return redirect(url_for("search.index"))

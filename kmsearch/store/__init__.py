@@ -28,6 +28,8 @@ staff = sa.Table(
     sa.Column("start_date", sa.Date, nullable=False),
     sa.Column("end_date", sa.Date, nullable=True),
     sa.Column("created_at", sa.DateTime, nullable=False),
+    # Bumped by sign-out, a password change and deactivation: older session cookies stop working.
+    sa.Column("session_epoch", sa.Integer, nullable=False, server_default="0"),
 )
 
 # One row per search, document view or download. Citizens' rows carry no personal data:

@@ -184,7 +184,9 @@ def deactivate(conn: Connection, username: str, end_date: date | None = None) ->
     if end < person["start_date"]:
         raise RosterError(f"end date {end} is before start date {person['start_date']}")
     conn.execute(
-        staff.update().where(staff.c.id == person["id"]).values(active=False, end_date=end)
+        staff.update()
+        .where(staff.c.id == person["id"])
+        .values(active=False, end_date=end, session_epoch=staff.c.session_epoch + 1)
     )
     return _require(conn, username)
 
@@ -194,7 +196,20 @@ def set_password(conn: Connection, username: str, password: str) -> None:
     conn.execute(
         staff.update()
         .where(staff.c.id == person["id"])
-        .values(password_hash=generate_password_hash(check_password(password)))
+        .values(
+            password_hash=generate_password_hash(check_password(password)),
+            # A new password ends every session signed in with the old one.
+            session_epoch=staff.c.session_epoch + 1,
+        )
+    )
+
+
+def end_sessions(conn: Connection, staff_id: int) -> None:
+    """Sign this person out everywhere: every session cookie issued so far stops working."""
+    conn.execute(
+        staff.update()
+        .where(staff.c.id == staff_id)
+        .values(session_epoch=staff.c.session_epoch + 1)
     )
 
 
