@@ -15,6 +15,14 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from kmsearch.indexer.document import Extracted, ExtractionError
+from kmsearch.indexer.limits import (
+    MAX_PART_BYTES,
+    MAX_RATIO,
+    MAX_XML_DEPTH,
+    MAX_XML_ELEMENTS,
+    RATIO_FROM_BYTES,
+    size_text,
+)
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
@@ -22,7 +30,6 @@ DC = "{http://purl.org/dc/elements/1.1/}"
 PKG_RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 OFFICE_DOCUMENT = "/officeDocument"
 CORE_PROPERTIES = "/metadata/core-properties"
-MAX_PART_BYTES = 256 * 1024 * 1024  # refuse zip bombs rather than run out of memory
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 # Elements whose text is not document text.
@@ -60,16 +67,62 @@ def extract_docx(path: str | Path) -> Extracted:
 
 
 def _parse(zf: zipfile.ZipFile, name: str) -> ET.Element:
-    """Parse one XML part of the package."""
+    """Parse one XML part of the package, within the limits of kmsearch.indexer.limits.
+
+    The part is parsed as it is unpacked (iterparse), so a zip bomb stops at the limit it
+    crosses instead of filling the memory, and a part nested deeper than the recursive
+    reading below can follow is refused up front (it raised RecursionError and stopped the
+    run). Formatting elements (_SKIP) are emptied as soon as they are complete: most of a
+    Word file's elements, none of its text.
+    """
     info = zf.getinfo(name)
+    if info.flag_bits & 0x1:
+        raise ExtractionError(
+            f"encrypted DOCX: {name} is protected by a password (save it without one to index it)"
+        )
     if info.file_size > MAX_PART_BYTES:
-        raise ExtractionError(f"damaged DOCX: {name} is implausibly large")
+        raise ExtractionError(
+            f"DOCX too large to index: {name} unpacks to {size_text(info.file_size)} "
+            f"(limit {size_text(MAX_PART_BYTES)})"
+        )
+    ratio = info.file_size / max(info.compress_size, 1)
+    if info.file_size > RATIO_FROM_BYTES and ratio > MAX_RATIO:
+        raise ExtractionError(
+            f"DOCX too compressed to index (a zip bomb?): {name} unpacks to {ratio:.0f} times "
+            f"its packed size (limit {MAX_RATIO})"
+        )
+    stack: list[ET.Element] = []
+    root = None
+    count = 0
     try:
-        return ET.fromstring(zf.read(name))
+        with zf.open(name) as raw:
+            for event, element in ET.iterparse(raw, events=("start", "end")):
+                if event == "start":
+                    count += 1
+                    if count > MAX_XML_ELEMENTS:
+                        raise ExtractionError(
+                            f"DOCX too large to index: {name} has more than "
+                            f"{MAX_XML_ELEMENTS:,} XML elements (the limit)"
+                        )
+                    if len(stack) >= MAX_XML_DEPTH:
+                        raise ExtractionError(
+                            f"DOCX nested too deeply to index: {name} has elements more than "
+                            f"{MAX_XML_DEPTH} levels deep (the limit)"
+                        )
+                    if root is None:
+                        root = element
+                    stack.append(element)
+                else:
+                    stack.pop()
+                    if element.tag in _SKIP:
+                        element.clear()  # complete now; its children are never read
     except ET.ParseError as exc:
         raise ExtractionError(f"damaged DOCX: {name} is not well-formed XML ({exc})") from exc
     except zipfile.BadZipFile as exc:  # e.g. a CRC error inside the member
         raise ExtractionError(f"damaged DOCX: {name} cannot be unpacked ({exc})") from exc
+    if root is None:
+        raise ExtractionError(f"damaged DOCX: {name} is empty")
+    return root
 
 
 def _package_parts(zf: zipfile.ZipFile) -> tuple[str, str]:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
+from html import unescape
 from pathlib import Path
 
 import yaml
 from kmsearch.indexer.document import Extracted, ExtractionError
+from kmsearch.indexer.limits import MAX_METADATA_BYTES, MAX_TEXT_FILE_BYTES, size_text
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
 
@@ -23,9 +24,23 @@ _MetadataLoader.yaml_implicit_resolvers = {
 }
 
 
+class NestedTooDeeply(yaml.YAMLError):
+    """PyYAML builds nested values recursively: "[[[[..." thousands deep ends in RecursionError."""
+
+    def __str__(self) -> str:
+        return "values nested too deeply"
+
+
 def load_yaml(text: str):
     """Parse metadata YAML (front matter or sidecar)."""
-    return yaml.load(text, Loader=_MetadataLoader)  # noqa: S506 - a SafeLoader subclass
+    if len(text) > MAX_METADATA_BYTES:
+        raise ExtractionError(
+            f"bad metadata: more than {size_text(MAX_METADATA_BYTES)} of YAML (the limit)"
+        )
+    try:
+        return yaml.load(text, Loader=_MetadataLoader)  # noqa: S506 - a SafeLoader subclass
+    except RecursionError:
+        raise NestedTooDeeply() from None
 
 
 def decode_text(data: bytes) -> str:
@@ -53,6 +68,8 @@ def split_front_matter(text: str) -> tuple[dict, str]:
         return {}, text
     try:
         data = load_yaml(m.group(1)) or {}
+    except NestedTooDeeply as e:
+        raise ExtractionError(f"bad metadata: front matter has {e}") from None
     except yaml.YAMLError as e:
         where = getattr(e, "problem_mark", None)
         line = f" (line {where.line + 2})" if where else ""
@@ -62,9 +79,13 @@ def split_front_matter(text: str) -> tuple[dict, str]:
     return data, text[m.end() :]
 
 
+# Link text excludes "[" and the target excludes "(" except one balanced pair: a failed
+# attempt then stops at the next bracket instead of scanning the rest of the line, so a line
+# of 40,000 "[" is linear, not quadratic (it took 14 s).
+_TARGET = r"\((?:[^()]|\([^()]*\))*\)"
 _MD_INLINE = [
-    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),  # images -> alt text
-    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),  # links -> their text
+    (re.compile(r"!\[([^\[\]]*)\]" + _TARGET), r"\1"),  # images -> alt text
+    (re.compile(r"\[([^\[\]]+)\]" + _TARGET), r"\1"),  # links -> their text
     (re.compile(r"(\*\*|__|\*|`)"), ""),  # emphasis and code markers
 ]
 
@@ -83,12 +104,40 @@ def markdown_to_text(md: str) -> str:
 
 
 def first_heading(md: str) -> str | None:
-    m = re.search(r"^\s{0,3}#\s+(.+?)\s*#*\s*$", md, re.M)
-    return m.group(1).strip() if m else None
+    """Text of the first level-1 ATX heading ("# title", closing #s dropped), or None.
+
+    String operations line by line, linear in the text: the regex this replaces,
+    ^\\s{0,3}#\\s+(.+?)\\s*#*\\s*$, backtracked cubically over a heading padded with
+    spaces (5 KB took 275 s). Same result on every line (tests/test_text_helpers_linear.py).
+    """
+    for line in md.split("\n"):
+        rest = line.lstrip()
+        if len(line) - len(rest) > 3 or not rest.startswith("#"):
+            continue
+        after = rest[1:]
+        if len(after) < 2 or not after[0].isspace():
+            continue  # "#title" or "#" alone is not a heading
+        body = after.lstrip()
+        if not body:
+            return ""  # "#   ": a heading with no text
+        core = body.rstrip().rstrip("#").rstrip()  # without the closing "  ##  "
+        return core or body[:1]
+    return None
+
+
+def read_limited(path: Path, limit: int = MAX_TEXT_FILE_BYTES, what: str = "text file") -> bytes:
+    """The bytes of path, or ExtractionError naming the limit when it holds more."""
+    with path.open("rb") as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise ExtractionError(
+            f"{what} too large to index: more than {size_text(limit)} (the limit for a {what})"
+        )
+    return data
 
 
 def extract_markdown(path: Path) -> Extracted:
-    text = decode_text(path.read_bytes())
+    text = decode_text(read_limited(path))
     front, body = split_front_matter(text)
     props = dict(front)
     heading = first_heading(body)
@@ -98,12 +147,12 @@ def extract_markdown(path: Path) -> Extracted:
 
 
 def extract_text(path: Path) -> Extracted:
-    text = decode_text(path.read_bytes())
+    text = decode_text(read_limited(path))
     front, body = split_front_matter(text)
     return Extracted(body, dict(front))
 
 
-class _VisibleText(HTMLParser):
+class _VisibleText:
     """Collects the text a reader sees: no script, style, template or head content."""
 
     HIDDEN = {"script", "style", "noscript", "template", "head", "svg"}
@@ -113,15 +162,14 @@ class _VisibleText(HTMLParser):
     }
 
     def __init__(self):
-        super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.hidden = 0
         self.in_title = False
         self.in_h1 = False
-        self.title = ""
-        self.h1 = ""
+        self.title: list[str] = []  # lists, not str +=: a title cut by 10^6 tags stays linear
+        self.h1: list[str] = []
 
-    def handle_starttag(self, tag, attrs):
+    def handle_starttag(self, tag):
         if tag in self.HIDDEN:
             self.hidden += 1
         if tag == "title":
@@ -143,16 +191,75 @@ class _VisibleText(HTMLParser):
 
     def handle_data(self, data):
         if self.in_title:
-            self.title += data
+            self.title.append(data)
         if self.hidden:
             return
         if self.in_h1:
-            self.h1 += data
+            self.h1.append(data)
         self.parts.append(data)
 
 
+# HTML is read with a small tokenizer rather than html.parser: before Python 3.13.4 that
+# re-scans the rest of the file from every "<" of a tag the file ends inside, so a file of
+# '<a b=">"' lines was quadratic (180 KB took 74 s). Here each character is looked at a
+# bounded number of times; a tag the file ends inside is dropped with the rest, as HTML5 does.
+_MARKUP = re.compile(r"<(?:(/?)([a-zA-Z][^\s/>]*)|!--|[!?/])")
+_TAG_STOP = re.compile(r"[>\"']")
+_RAW_TEXT = ("script", "style")  # their content is text up to their end tag, never markup
+
+
+def _tag_end(html: str, pos: int) -> int:
+    """Index just after the ">" that closes the tag whose attributes start at pos (quoted
+    values may hold ">"); -1 when the file ends inside the tag."""
+    while True:
+        m = _TAG_STOP.search(html, pos)
+        if m is None:
+            return -1
+        if m.group() == ">":
+            return m.end()
+        close = html.find(m.group(), m.end())
+        if close < 0:
+            return -1
+        pos = close + 1
+
+
+def _read_html(html: str, out: _VisibleText) -> None:
+    """Feed out the start tags, end tags and text (entities decoded) of html, in order."""
+    n = len(html)
+    pos = 0
+    while pos < n:
+        m = _MARKUP.search(html, pos)
+        start = m.start() if m else n
+        if start > pos:
+            out.handle_data(unescape(html[pos:start]))
+        if m is None:
+            return
+        slash, name = m.group(1), m.group(2)
+        if name is None:  # comment, declaration, processing instruction, bogus "</ ...>"
+            end = html.find("-->", m.end()) if m.group() == "<!--" else html.find(">", m.end())
+            pos = n if end < 0 else end + (3 if m.group() == "<!--" else 1)
+            continue
+        name = name.lower()
+        end = _tag_end(html, m.end())
+        if end < 0:
+            return  # the file ends inside this tag
+        pos = end
+        if slash:
+            out.handle_endtag(name)
+            continue
+        out.handle_starttag(name)
+        if html[end - 2 : end] == "/>":
+            out.handle_endtag(name)
+        elif name in _RAW_TEXT:
+            close = re.compile(rf"</{name}[\s/>]", re.I).search(html, pos)
+            stop = close.start() if close else n
+            if stop > pos:
+                out.handle_data(html[pos:stop])
+            pos = stop
+
+
 def extract_html(path: Path) -> Extracted:
-    data = path.read_bytes()
+    data = read_limited(path)
     m = re.search(rb"<meta[^>]+charset=[\"']?([A-Za-z0-9_-]+)", data[:4096], re.I)
     charset = m.group(1).decode("ascii").lower() if m else "utf-8"
     if charset in ("tis-620", "tis620", "windows-874", "cp874", "iso-8859-11"):
@@ -160,10 +267,9 @@ def extract_html(path: Path) -> Extracted:
     else:
         text = decode_text(data)
     parser = _VisibleText()
-    parser.feed(text)
-    parser.close()
+    _read_html(text, parser)
     props = {}
-    title = (parser.h1 or parser.title).strip()
+    title = "".join(parser.h1 or parser.title).strip()
     if title:
         props["_heading"] = " ".join(title.split())
     return Extracted("".join(parser.parts), props)
