@@ -145,7 +145,8 @@ def test_rebuild_keeps_a_document_whose_sidecar_became_a_folder(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_killed_worker_fails_only_its_file(tmp_path, monkeypatch):
+@pytest.mark.parametrize("rebuild", [False, True])
+def test_a_killed_worker_fails_only_its_file(tmp_path, monkeypatch, rebuild):
     monkeypatch.setattr(run, "POOL_MIN_FILES", 1)
     root = tmp_path / "kb"
     make_tree(root, 12)
@@ -157,7 +158,7 @@ def test_a_killed_worker_fails_only_its_file(tmp_path, monkeypatch):
     for i in range(12):
         (root / f"doc{i:02d}.md").write_text(doc(i, "ฉบับใหม่"), "utf-8")
     monkeypatch.setenv(KILL_WORKER_ENV, "poison.md")
-    report = run.index_paths(home, [root], rebuild=True)
+    report = run.index_paths(home, [root], rebuild=rebuild)
     assert [(p.path, p.reason) for p in report.failed] == [(str(root / "poison.md"), WORKER_DIED)]
     assert report.indexed == 12
     assert "ฉบับใหม่" in stored_content(home, str(root / "doc05.md"))
