@@ -154,8 +154,9 @@ def seed_km(engine, passwords: tuple[str, ...] = ()) -> dict[str, int]:
 
 
 @pytest.fixture
-def engine(tmp_path):
-    engine = connect(f"sqlite:///{tmp_path / 'km.db'}")
+def engine(database_url):
+    """A fresh database, once SQLite and once PostgreSQL (conftest's database_url)."""
+    engine = connect(database_url)
     yield engine
     engine.dispose()
 
@@ -437,14 +438,14 @@ def test_documents_seen_survives_concurrent_first_sighting(engine):
 # --- CLI -------------------------------------------------------------------------------------------
 
 
-def test_cli_indicators_json(tmp_path, monkeypatch):
+def test_cli_indicators_json(tmp_path, monkeypatch, database_url):
     from kmsearch.cli import main
 
     home = tmp_path / "home"
-    engine = connect(f"sqlite:///{home / 'kmsearch.db'}")
+    engine = connect(database_url)
     seed_km(engine)
     engine.dispose()
-    monkeypatch.delenv("KMSEARCH_DATABASE_URL", raising=False)
+    monkeypatch.setenv("KMSEARCH_DATABASE_URL", database_url)
     result = CliRunner().invoke(
         main, ["--home", str(home), "indicators", "--fiscal-year", "2569", "--json"]
     )

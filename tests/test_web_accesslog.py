@@ -15,6 +15,18 @@ from kmsearch.store import accesslog
 from kmsearch.store.accesslog import Access
 
 
+@pytest.fixture
+def home(home, database_url, request):
+    """The test home, its database once SQLite and once PostgreSQL."""
+    if not database_url.startswith("postgresql"):
+        return home  # its own kmsearch.db, which the lock tests open directly
+    if request.node.get_closest_marker("sqlite_only"):
+        pytest.skip("holds a SQLite file lock")
+    from kmsearch.home import Home
+
+    return Home(home.path, database_url=database_url)
+
+
 def _id(corpus_dir, rel):
     return doc_id_for(str((corpus_dir / rel).resolve()))
 
@@ -97,6 +109,7 @@ def test_full_queue_drops_with_an_error_not_a_failure(app, client, caplog):
         recorder.flush(10)
 
 
+@pytest.mark.sqlite_only
 def test_locked_database_does_not_slow_the_search(app, client, home):
     """A long write transaction elsewhere (a report, a backup) holds the writer, not the page."""
     client.get("/?q=ภาษี")  # warm up the searcher
@@ -178,6 +191,7 @@ def short_busy_timeout(monkeypatch):
     monkeypatch.setattr(kmsearch.store, "SQLITE_BUSY_TIMEOUT_MS", 100)
 
 
+@pytest.mark.sqlite_only
 def test_a_lock_held_far_past_the_busy_timeout_loses_no_row(home, short_busy_timeout):
     """Issue 12 item 17: a write lock held 75 s (a backup) lost an access-log row."""
     from kmsearch.web import create_app
@@ -202,6 +216,7 @@ def test_a_lock_held_far_past_the_busy_timeout_loses_no_row(home, short_busy_tim
     app.extensions["kmsearch"].close()
 
 
+@pytest.mark.sqlite_only
 def test_sign_in_while_the_database_is_locked_answers_503_in_thai(home, short_busy_timeout):
     """Issue 12 item 17: a sign-in under a lock answered 500 "database is locked"."""
     from conftest import PASSWORD, csrf_token

@@ -11,19 +11,22 @@ from kmsearch.store.accesslog import Access
 
 
 @pytest.fixture
-def cli(runner, tmp_path, monkeypatch):
+def cli(runner, tmp_path, monkeypatch, database_url):
+    """The CLI on a fresh home whose database is SQLite, then PostgreSQL (KMSEARCH_DATABASE_URL)."""
     monkeypatch.delenv("KMSEARCH_LOG_RETENTION_DAYS", raising=False)
+    monkeypatch.setenv("KMSEARCH_DATABASE_URL", database_url)
     home = tmp_path / "home"
 
     def invoke(*args, input=None):
         return runner.invoke(main, ["--home", str(home), *args], input=input)
 
     invoke.home = home
+    invoke.database_url = database_url
     return invoke
 
 
-def _staff(home, username):
-    engine = connect(f"sqlite:///{home / 'kmsearch.db'}")
+def _staff(cli, username):
+    engine = connect(cli.database_url)
     try:
         with engine.connect() as conn:
             return roster.get_by_username(conn, username)
@@ -36,7 +39,7 @@ def test_first_admin_with_prompted_password(cli):
                  "--role", "admin", "--start-date", "2024-10-01",
                  input="password-1\npassword-1\n")
     assert result.exit_code == 0, result.output
-    person = _staff(cli.home, "admin")
+    person = _staff(cli, "admin")
     assert person["role"] == "admin" and person["has_password"]
     assert str(person["start_date"]) == "2024-10-01"
 
@@ -53,7 +56,7 @@ def test_add_roster_only(cli):
     result = cli("staff", "add", "somsri", "--name", "สมศรี", "--division", "กองคลัง",
                  "--no-password")
     assert result.exit_code == 0
-    assert not _staff(cli.home, "somsri")["has_password"]
+    assert not _staff(cli, "somsri")["has_password"]
 
 
 def test_add_rejects_buddhist_era_date(cli):
@@ -90,19 +93,19 @@ def test_import_errors_name_line_and_field(cli, tmp_path):
     result = cli("staff", "import", str(csv_file))
     assert result.exit_code == 1
     assert "line 3, field role" in result.output and "nothing was imported" in result.output
-    assert _staff(cli.home, "somsri") is None
+    assert _staff(cli, "somsri") is None
 
 
 def test_deactivate_and_set_password(cli):
     cli("staff", "add", "somsri", "--name", "สมศรี", "--division", "กองคลัง", "--no-password",
         "--start-date", "2020-01-01")
     result = cli("staff", "set-password", "somsri", input="password-2\npassword-2\n")
-    assert result.exit_code == 0 and _staff(cli.home, "somsri")["has_password"]
+    assert result.exit_code == 0 and _staff(cli, "somsri")["has_password"]
     result = cli("staff", "set-password", "somsri", input="short\nshort\n")
     assert result.exit_code == 1 and "at least 8" in result.output
     result = cli("staff", "deactivate", "somsri", "--end-date", "2025-09-30")
     assert result.exit_code == 0
-    person = _staff(cli.home, "somsri")
+    person = _staff(cli, "somsri")
     assert not person["active"] and str(person["end_date"]) == "2025-09-30"
 
 
@@ -114,7 +117,7 @@ def test_unknown_username(cli):
 
 def test_logs_purge(cli):
     cli.home.mkdir()
-    engine = connect(f"sqlite:///{cli.home / 'kmsearch.db'}")
+    engine = connect(cli.database_url)
     old = datetime.now() - timedelta(days=40)
     with engine.begin() as conn:
         accesslog.record(conn, [Access("search", "public", query="เก่า", at=old),

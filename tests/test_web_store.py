@@ -11,8 +11,9 @@ from kmsearch.store.accesslog import Access
 
 
 @pytest.fixture
-def engine(tmp_path):
-    engine = connect(f"sqlite:///{tmp_path / 'db.sqlite'}")
+def engine(database_url):
+    """A fresh database, once SQLite and once PostgreSQL (conftest's database_url)."""
+    engine = connect(database_url)
     yield engine
     engine.dispose()
 

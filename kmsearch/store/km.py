@@ -345,8 +345,9 @@ def _insert_if_absent(conn: Connection, values: dict) -> int:
     if dialect in ("sqlite", "postgresql"):
         module = sqlite if dialect == "sqlite" else postgresql
         stmt = module.insert(documents_seen).values(**values).on_conflict_do_nothing()
-    else:
-        stmt = documents_seen.insert().values(**values)
+        # Count what RETURNING gives back: psycopg's rowcount reads -1 here through SQLAlchemy.
+        return len(conn.execute(stmt.returning(documents_seen.c.doc_id)).all())
+    stmt = documents_seen.insert().values(**values)
     return conn.execute(stmt).rowcount or 0
 
 
