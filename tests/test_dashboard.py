@@ -189,6 +189,9 @@ def test_session_in_buddhist_era_and_bad_input(committee):
                                             "attendance": "-3"})  # fmt: skip
     html = page(committee, "/dashboard/?fy=2569")
     assert "จำนวนผู้เข้าร่วมต้องอยู่ระหว่าง 0 ถึง 100,000 คน" in html and "ติดลบ</td>" not in html
+    # Thai digits and month names, as Thai offices write dates (kmsearch.engine.thaidate).
+    post(committee, "/dashboard/sessions", {"held_on": "๑๕ มีนาคม ๒๕๖๙", "topic": "วันไทย"})
+    assert "15 มีนาคม 2569" in page(committee, "/dashboard/?fy=2569")
     post(committee, "/dashboard/sessions", {"held_on": "1/6/2569", "topic": "วันผิด"})
     assert "วันที่ไม่ถูกต้อง" in page(committee, "/dashboard/?fy=2569")
 

@@ -25,6 +25,7 @@ from kmsearch.web.auth import current_staff, login_required, role_required
 from kmsearch.web.services import services
 from markupsafe import Markup
 
+from kmsearch.engine import thaidate
 from kmsearch.engine.search import NoIndexError
 from kmsearch.km import charts, fiscal, indicators
 from kmsearch.km import report as km_report
@@ -181,19 +182,27 @@ def add_session():
 
 
 def _form_date(name: str) -> date:
-    """A date typed in a form, refused in Thai before anything is written if implausible."""
+    """A date typed in a form (as Thai offices write them: thaidate), refused in Thai before
+    anything is written if it cannot be read or lies outside what a KM record may carry."""
+    text = request.form.get(name) or ""
+    latest = date.today() + km.FUTURE_LIMIT
+    out_of_range = km.KMRecordError(
+        f"วันที่ต้องอยู่ระหว่าง {fiscal.thai_date(km.EARLIEST_DATE)} ถึง {fiscal.thai_date(latest)}"
+    )
     try:
-        day = fiscal.parse_date(request.form.get(name) or "")
-    except ValueError as err:
-        raise km.KMRecordError("วันที่ไม่ถูกต้อง (ใช้รูปแบบ ปปปป-ดด-วว)") from err
+        day = thaidate.parse_date(text)
+    except thaidate.ThaiDateError as err:
+        try:
+            fiscal.parse_date(text)  # a well-formed date, so it was refused for its range
+        except ValueError:
+            raise km.KMRecordError(
+                "วันที่ไม่ถูกต้อง (ใช้รูปแบบ ปปปป-ดด-วว หรือ 15 มีนาคม 2569)"
+            ) from err
+        raise out_of_range from err
     try:
         return km.check_date(day, name)
     except km.KMRecordError as err:
-        latest = date.today() + km.FUTURE_LIMIT
-        raise km.KMRecordError(
-            f"วันที่ต้องอยู่ระหว่าง {fiscal.thai_date(km.EARLIEST_DATE)} "
-            f"ถึง {fiscal.thai_date(latest)}"
-        ) from err
+        raise out_of_range from err
 
 
 def _form_int(name: str) -> int:
