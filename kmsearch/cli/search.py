@@ -181,6 +181,7 @@ def _serve_command(group: click.Group) -> None:
     @pass_ctx
     def serve_cmd(ctx, host, port):
         """Serve the web front end with waitress (a production WSGI server)."""
+        import logging
         import signal
 
         from kmsearch.web import create_app
@@ -188,6 +189,7 @@ def _serve_command(group: click.Group) -> None:
 
         # waitress takes the client address from the trusted proxy itself (web/server.py).
         app = create_app(ctx.home, {"PROXY_FIX": False})
+        logging.basicConfig()  # as waitress.serve did: its warnings reach stderr, formatted
         server = make_server(app, ctx.home, host, port)
         # SIGTERM (systemd, docker stop) ends the server like Ctrl-C: waitress finishes the
         # requests in flight, then the access-log rows still queued are written.
