@@ -9,7 +9,11 @@ import json
 import re
 
 from kmsearch.cli import main
+from kmsearch.engine.search import SearchService
+from tests import core_fixtures
 from tests.conftest import STAFF_ONLY_WORD
+
+corpus_kb = core_fixtures.corpus_kb  # the bundled corpus, indexed once per session
 
 LAYOUT = "4kKuxhkp"  # ภาษีป้าย typed with the keyboard in English layout
 TYPO = "ภาษีป่าย"  # ภาษีป้าย with the wrong tone mark
@@ -67,3 +71,18 @@ def test_a_citizen_is_never_corrected_to_a_staff_only_word(client):
     data = client.get("/api/search", query_string={"q": typo}).get_json()
     assert STAFF_ONLY_WORD not in json.dumps(data, ensure_ascii=False)
     assert all(h["audience"] == "public" for h in data["hits"])
+
+
+def test_a_question_with_one_unknown_real_word_is_not_rewritten(corpus_kb):
+    # ทุกคืน ("every night") is in no document, but it is a real word among others that find
+    # the complaints guide: offered as "did you mean" (ทุกคน) at most, never shown in its place.
+    typed = "ข้างบ้านเปิดเพลงเสียงดังทุกคืน จะร้องเรียนได้ที่ไหน"
+    service = SearchService(corpus_kb.home)
+    try:
+        result = service.search(typed, audience="public")
+        assert not result.corrected and result.searched == typed
+        assert result.hits[0].title.endswith("การร้องเรียนร้องทุกข์ต่อเทศบาล")
+        short = service.search("ร้องเรียณ", audience="public")  # one word, a typo: corrected
+        assert short.corrected and short.searched == "ร้องเรียน"
+    finally:
+        service.close()

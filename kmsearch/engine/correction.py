@@ -2,9 +2,9 @@
 
 suggest() proposes a correction only for text typed with the keyboard in the wrong layout or
 for words the index does not know, and only one that finds documents the searcher may see. Its
-results replace what was typed when what was typed is weak: it finds nothing, or one of its
-words is in no document this searcher may see (whatever it finds then comes from the other
-words alone) -- unless the text around that word is in a document as typed (ประจันต inside
+results replace what was typed when what was typed is weak: it finds nothing, or at least
+half of its words are in no document this searcher may see (whatever it finds then comes from
+the other words alone) -- unless the text around that word is in a document as typed (ประจันต inside
 ประจันตคาม: not a typo, the substring fallback finds it), or an everyday term of the list
 matched it (engine/synonyms.py). A query whose every word matches is
 left alone, with the suggestion offered. The person can always search exactly what they typed
@@ -33,7 +33,11 @@ def is_weak(searcher, result, visible, flt=None) -> bool:
         return False  # an everyday term of the list understood it (อีลาส -> e-LAAS): not a typo
     typed = result.searched or result.query
     missing = unmatched_words(searcher, typed, visible)
-    if result.total and not missing:
+    words = querymod.parse(typed).words
+    # Weak: nothing found, or at least half of the words find nothing. In a longer question a
+    # word or two that no document has (ทุกคืน, เซ็น) are real words, not typos: the others
+    # carry the search, and "correcting" them (ทุกคน, เป็น) would show the wrong question.
+    if result.total and len(missing) * 2 < len(words):
         return False
     runs = [r for r in fallback.runs(typed) if any(w in r for w in missing)]
     if runs and all(fallback.holds(searcher, r, flt if flt is not None else visible) for r in runs):
