@@ -545,15 +545,15 @@ def test_open_search_service_sees_the_rebuilt_index(kb):
     index_paths(home, [root])
     service = SearchService(home)
     try:
-        assert [h.path for h in service.search("ภาษีป้าย").hits] == [str(root / "กองคลัง/a.md")]
+        assert [h.path for h in service.search("ภาษีป้าย", audience="staff").hits] == [str(root / "กองคลัง/a.md")]
         (root / "กองคลัง/a.md").write_text("ข้อความเรื่องน้ำประปา", encoding="utf-8")
         index_paths(home, [root], rebuild=True)
-        assert service.search("ภาษีป้าย").hits == []
-        assert [h.path for h in service.search("น้ำประปา").hits] == [str(root / "กองคลัง/a.md")]
+        assert service.search("ภาษีป้าย", audience="staff").hits == []
+        assert [h.path for h in service.search("น้ำประปา", audience="staff").hits] == [str(root / "กองคลัง/a.md")]
         # and an incremental run into the same generation (a refresh, not a reopen)
         (root / "กองคลัง/b.md").write_text("ข้อความเรื่องไฟฟ้าส่องสว่าง", encoding="utf-8")
         index_paths(home, [root])
-        assert [h.path for h in service.search("ไฟฟ้าส่องสว่าง").hits] == [str(root / "กองคลัง/b.md")]
+        assert [h.path for h in service.search("ไฟฟ้าส่องสว่าง", audience="staff").hits] == [str(root / "กองคลัง/b.md")]
     finally:
         service.close()
 
@@ -566,7 +566,7 @@ def test_search_keeps_working_during_a_rebuild(kb, monkeypatch):
     real = run.build_fields
 
     def searching(source, topics, hash_):
-        seen.append([h.path for h in service.search("ภาษีป้าย").hits])
+        seen.append([h.path for h in service.search("ภาษีป้าย", audience="staff").hits])
         return real(source, topics, hash_)
 
     monkeypatch.setattr(run, "build_fields", searching)
@@ -720,7 +720,7 @@ def test_search_that_read_current_just_before_a_swap_still_works(kb, monkeypatch
     monkeypatch.setattr(indexstore, "current_generation", current_generation)
     monkeypatch.setattr(indexstore, "open_current", open_current)
     try:
-        hits = service.search("ภาษีป้าย").hits
+        hits = service.search("ภาษีป้าย", audience="staff").hits
     finally:
         service.close()
     assert state["swapped"], "the rebuild was not placed in the window: rewrite this test"

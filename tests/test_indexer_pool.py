@@ -22,7 +22,7 @@ def _index(tmp_path, name, monkeypatch, pool_min):
             for d in service.documents("staff")
         }
         texts = {d: service.document(d, "staff").text for d in docs}
-        hits = [h.doc_id for h in service.search("ภาษีที่ดินและสิ่งปลูกสร้าง", pagelen=25).hits]
+        hits = [h.doc_id for h in service.search("ภาษีที่ดินและสิ่งปลูกสร้าง", audience="staff", pagelen=25).hits]
     finally:
         service.close()
     return report, docs, texts, hits

@@ -428,13 +428,13 @@ def test_citizen_is_never_pointed_to_a_staff_replacement(small_kb):
 @pytest.mark.parametrize("text", ["", "   ", "\n\t"])
 def test_empty_query_raises(small_kb, text):
     with pytest.raises(EmptyQueryError):
-        small_kb.service.search(text)
+        small_kb.service.search(text, audience="staff")
 
 
 def test_search_without_an_index(tmp_path):
     service = SearchService(Home(tmp_path / "empty-home"))
     with pytest.raises(NoIndexError):
-        service.search("ภาษี")
+        service.search("ภาษี", audience="staff")
 
 
 def test_result_as_json_has_the_contract_keys(small_kb):

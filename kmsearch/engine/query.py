@@ -23,6 +23,15 @@ from kmsearch.engine.analysis import analyze
 FIELD_BOOSTS = {"title": 3.0, "meta": 2.0, "content": 1.0}
 _PHRASE = re.compile(r'"([^"]+)"|“([^”]+)”')
 
+# The work budget of one query, whatever is typed (a 200-character string of misspelt or
+# random Thai made 60 clauses, 59 adjacency phrases and a 60-word phrase: a minute of CPU).
+# Real questions stay well inside these: the longest judged query has 9 content words.
+MAX_QUERY_CHARS = 256  # characters analysed; the rest is ignored
+MAX_WORDS = 12  # word clauses (after dropping very common words)
+MAX_PHRASES = 3  # quoted phrases
+MAX_PHRASE_WORDS = 8  # words of one quoted phrase
+MAX_SEQUENCE = 16  # query words considered for adjacency rewards
+
 
 @lru_cache(maxsize=1)
 def stopwords() -> frozenset[str]:
@@ -52,7 +61,12 @@ class ParsedQuery:
 
 
 def parse(text: str) -> ParsedQuery:
-    """Split typed text into phrases and word clauses, analysed like the documents."""
+    """Split typed text into phrases and word clauses, analysed like the documents.
+
+    Bounded: at most MAX_QUERY_CHARS characters are read and the result holds at most
+    MAX_PHRASES phrases, MAX_WORDS word clauses and MAX_SEQUENCE words in sequence.
+    """
+    text = text[:MAX_QUERY_CHARS]
     parsed = ParsedQuery()
     rest = []
     last = 0
@@ -60,8 +74,8 @@ def parse(text: str) -> ParsedQuery:
         rest.append(text[last : m.start()])
         last = m.end()
         words = [t for t, _pos, _s, _e, part in analyze(m.group(1) or m.group(2)) if not part]
-        if len(words) > 1:
-            parsed.phrases.append(words)
+        if len(words) > 1 and len(parsed.phrases) < MAX_PHRASES:
+            parsed.phrases.append(words[:MAX_PHRASE_WORDS])
         else:
             rest.append(" " + " ".join(words) + " ")
     rest.append(text[last:])
@@ -83,9 +97,10 @@ def parse(text: str) -> ParsedQuery:
     content_words = [w for w in words if w[0] not in stopwords()]
     if content_words or parsed.phrases:
         words = content_words
-    parsed.words = words
+    parsed.words = words[:MAX_WORDS]
+    sequence = sequence[:MAX_SEQUENCE]
     parsed.sequence = sequence
-    kept = {t for t, _ in words}
+    kept = {t for t, _ in parsed.words}
     parsed.pairs = list(
         dict.fromkeys(
             (a, b)

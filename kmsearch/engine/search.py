@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from whoosh import query as q
-from whoosh import sorting
 
-from kmsearch.engine import correction, fallback, indexstore, synonyms
+from kmsearch.engine import correction, fallback, indexstore, ranking, synonyms
 from kmsearch.engine import query as querymod
 from kmsearch.engine.schema import AUDIENCES, MEDIA_TYPES, file_sha256
 from kmsearch.engine.snippets import make_fragments, substring_fragments
@@ -24,6 +23,18 @@ from kmsearch.engine.thaidate import stored_date
 from kmsearch.home import Home
 
 FACETS = ("division", "expert", "doc_type")
+
+
+def _loose_phrases(parsed: querymod.ParsedQuery) -> q.Query | None:
+    """The segmenter may cut a phrase differently in the document: require its words
+    instead of their order rather than answer nothing."""
+    return querymod.build(parsed, loose_phrases=True) if parsed.phrases else None
+
+
+# Word queries tried in order while the ones before found nothing: each takes the parsed
+# query and returns another Whoosh query (or None to pass). Each runs through the same
+# two-stage ranking, audience filter and budget (see SearchService._search_words).
+RELAXATIONS: list = [_loose_phrases]
 
 
 class EmptyQueryError(ValueError):
@@ -142,6 +153,16 @@ def _experts(value: str) -> list[str]:
     return [e for e in (value or "").split(",") if e]
 
 
+@dataclass(frozen=True)
+class _Scope:
+    """What one search may look at: the audience's filter query, the document numbers it
+    may show (with facet values; None: all) and those its suggestions may draw on."""
+
+    visible: q.Query | None
+    allowed: set[int] | None
+    seen: set[int] | None
+
+
 def audience_filter(audience: str) -> q.Query | None:
     """What an audience may see: citizens only public documents; staff everything."""
     if audience not in AUDIENCES:
@@ -204,7 +225,8 @@ class SearchService:
     def search(
         self,
         text: str,
-        audience: str = "staff",
+        *,
+        audience: str,
         division: str | None = None,
         expert: str | None = None,
         doc_type: str | None = None,
@@ -212,7 +234,8 @@ class SearchService:
         pagelen: int = 10,
         exact: bool = False,
     ) -> SearchResult:
-        """Search text as audience, optionally narrowed by facet values.
+        """Search text as audience ("public" or "staff": required, there is no safe default),
+        optionally narrowed by facet values.
 
         Unless exact, a query whose words find nothing, or only some of them anything, is
         replaced by a confident correction when there is one (result.searched says so), and
@@ -226,10 +249,15 @@ class SearchService:
             if value:
                 narrowed.append(q.Term(name, value))
         flt = q.And(narrowed) if narrowed else None
-        result = self._search_words(text, visible, flt, max(1, page), pagelen)
         searcher = self._searcher()
+        scope = _Scope(
+            visible=visible,
+            allowed=self._allowed(searcher, audience, division, expert, doc_type),
+            seen=self._allowed(searcher, audience, None, None, None),
+        )
+        result = self._search_words(searcher, text, scope, max(1, page), pagelen)
         if not exact and result.suggestion and correction.is_weak(searcher, result, visible, flt):
-            fixed = self._search_words(result.suggestion, visible, flt, max(1, page), pagelen)
+            fixed = self._search_words(searcher, result.suggestion, scope, max(1, page), pagelen)
             if fixed.total:
                 fixed.query, fixed.searched, fixed.suggestion = text, result.suggestion, result.suggestion
                 result = fixed
@@ -256,11 +284,15 @@ class SearchService:
         if found:
             result.page, result.pagecount = 1, max(result.pagecount, 1)
 
-    def _search_words(self, text: str, visible, flt, page: int, pagelen: int) -> SearchResult:
-        """Word-level search of text under the filter flt (audience and facet values)."""
+    def _search_words(self, searcher, text: str, scope: _Scope, page: int, pagelen: int) -> SearchResult:
+        """Word-level search of text within scope.allowed (audience and facet values).
+
+        The one path: parse (bounded), the query with its everyday-term expansions and, while
+        nothing is found, each of RELAXATIONS, ranked in two stages (kmsearch.engine.ranking);
+        snippets for the page; a did-you-mean suggestion from what the audience may see.
+        """
         parsed = querymod.parse(text)
-        searcher = self._searcher()
-        hits, total, facets, pagecount = [], 0, {name: [] for name in FACETS}, 0
+        ranked = ranking.Ranked(0, [], 1, 0, {name: [] for name in FACETS})
         expansions: list[synonyms.Expansion] = []
         if not parsed.empty:
             whoosh_q = querymod.build(parsed)
@@ -269,51 +301,62 @@ class SearchService:
                 extra = synonyms.expansion_query(expansions)
                 if extra is not None:
                     whoosh_q = q.Or([whoosh_q, extra])
-            results = self._run(searcher, whoosh_q, flt, page, pagelen)
-            if results.total == 0 and parsed.phrases:
-                # The segmenter may cut a phrase differently in the document: require its
-                # words instead of their order rather than answer nothing.
-                results = self._run(searcher, querymod.build(parsed, True), flt, page, pagelen)
-            total = results.total
-            pagecount = results.pagecount
-            page = results.pagenum  # Whoosh answers a page past the end with the last one
-            terms = parsed.highlight_groups() + synonyms.highlight_groups(expansions)
-            for hit in results:
-                hits.append(self._hit(searcher, hit, terms, visible))
-                synonyms.mark(hits[-1], hit.fields(), expansions)
-            facets = self._facets(results.results)
+            for attempt in self._attempts(whoosh_q, parsed):
+                ranked = ranking.rank(searcher, attempt, scope.allowed, page, pagelen, FACETS)
+                if ranked.total:
+                    break
+        terms = parsed.highlight_groups() + synonyms.highlight_groups(expansions)
+        hits = []
+        for docnum, score in ranked.page:
+            fields = searcher.stored_fields(docnum)
+            hits.append(self._hit(searcher, fields, score, terms, scope.visible))
+            synonyms.mark(hits[-1], fields, expansions)
         return SearchResult(
             query=text,
             searched=text,
-            total=total,
+            total=ranked.total,
             hits=hits,
-            suggestion=suggest(searcher, text, parsed, visible),
-            facets=facets,
-            page=page,
-            pagecount=pagecount,
+            suggestion=suggest(searcher, text, parsed, scope.visible, scope.seen),
+            facets=ranked.facets,
+            page=ranked.pagenum,
+            pagecount=ranked.pagecount,
             pagelen=pagelen,
         )
 
-    def _run(self, searcher, whoosh_q, flt, page, pagelen):
-        groupedby = [
-            sorting.FieldFacet("division"),
-            sorting.FieldFacet("expert", allow_overlap=True),
-            sorting.FieldFacet("doc_type"),
-        ]
-        groupedby = {name: facet for name, facet in zip(FACETS, groupedby, strict=True)}
-        return searcher.search_page(
-            whoosh_q, page, pagelen=pagelen, filter=flt, groupedby=groupedby, maptype=sorting.Count
-        )
-
     @staticmethod
-    def _facets(results) -> dict[str, list[tuple[str, int]]]:
-        out = {}
-        for name in FACETS:
-            counts = results.groups(name)
-            out[name] = sorted(
-                ((k, v) for k, v in counts.items() if k), key=lambda kv: (-kv[1], kv[0])
-            )
-        return out
+    def _attempts(whoosh_q: q.Query, parsed: querymod.ParsedQuery):
+        """The Whoosh queries to try in order, each only if the ones before found nothing."""
+        yield whoosh_q
+        for relax in RELAXATIONS:
+            alternative = relax(parsed)
+            if alternative is not None:
+                yield alternative
+
+    def _allowed(self, searcher, audience, division, expert, doc_type) -> set[int] | None:
+        """Document numbers a search may show (None: all), kept per searcher.
+
+        Computed inside the search from the audience field, so nothing typed can widen it.
+        """
+        visible = audience_filter(audience)
+        narrowed = [visible] if visible is not None else []
+        for name, value in (("division", division), ("expert", expert), ("doc_type", doc_type)):
+            if value:
+                narrowed.append(q.Term(name, value))
+        if not narrowed:
+            return None
+        cache = self._sets(searcher)
+        key = (audience, division, expert, doc_type)
+        if key not in cache:
+            if len(cache) >= 64:  # facet values typed in URLs: keep the cache bounded
+                cache.clear()
+            cache[key] = set(searcher.docs_for_query(q.And(narrowed)))
+        return cache[key]
+
+    def _sets(self, searcher) -> dict:
+        local = self._local
+        if getattr(local, "sets_for", None) is not searcher:
+            local.sets_for, local.sets = searcher, {}
+        return local.sets
 
     def _described(self, searcher, fields: dict, visible) -> dict:
         """The metadata a Hit and a Document share, from stored fields.
@@ -339,12 +382,11 @@ class SearchService:
             superseded_by_title=self._title_of(searcher, superseded),
         )
 
-    def _hit(self, searcher, hit, terms, visible) -> Hit:
-        fields = hit.fields()
+    def _hit(self, searcher, fields: dict, score: float, terms, visible) -> Hit:
         fragments = make_fragments(fields.get("content", ""), terms)
         return Hit(
             **self._described(searcher, fields, visible),
-            score=float(hit.score or 0.0),
+            score=float(score or 0.0),
             snippet="".join(text for text, _ in fragments),
             fragments=fragments,
         )

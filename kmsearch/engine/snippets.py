@@ -1,26 +1,83 @@
 """Snippets: the part of a document that best shows why it matched, with matches marked.
 
-Matches are found by running the same analyzer over the stored (normalised) text, so the
+Work is linear in the document and bounded whatever its size. The query's words are first
+located by plain (C-speed) string search in at most MAX_SCAN characters; the window holding
+most of them is chosen in one pass; only a region of about three windows around it is then
+segmented, and the marks come from that analysis -- the same analyzer as the index, so the
 marked characters are exactly the words or compound parts the query matched, never half a
-Thai character cluster.
+Thai character cluster. Segmenting whole documents for every hit (and caching the result)
+was most of a search's time and memory; a 1 MB document took seconds.
 """
 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from kmsearch.engine.analysis import analyze
 
 WIDTH = 220  # characters of context shown; about two lines on a phone
+MAX_SCAN = 200_000  # characters of a document searched for the query's words
+MAX_OCCURRENCES = 2_000  # occurrences considered for the window (a repetitive document)
+REGION = 3 * WIDTH  # characters segmented around the chosen window
+ATTEMPTS = 3  # regions tried when a word occurs only inside other words (ปี in ปีงบ...)
 
 
-@lru_cache(maxsize=256)
-def _tokens(text: str) -> tuple[tuple[str, int, int, bool], ...]:
-    """The analysed tokens of a stored text. Cached: segmenting a whole document again for
-    every hit of every search was most of a search's time; the same documents keep
-    coming back in results."""
-    return tuple((term, start, end, part) for term, _pos, start, end, part in analyze(text))
+def _term_pattern(term: str) -> str:
+    """A regex for term as it may be written in the stored text (e-LAAS for elaas, 1,000
+    for 1000, พ.ร.บ. for พรบ)."""
+    if term.isascii() and term.isalnum():
+        sep = ",?" if term.isdigit() else "[-']?"
+    elif len(term) <= 4:
+        sep = r"\.?"  # a Thai abbreviation is indexed without its dots
+    else:
+        return re.escape(term)
+    return sep.join(re.escape(ch) for ch in term)
+
+
+def _folded(text: str) -> str:
+    """text with Latin capitals folded, same length (offsets stay valid)."""
+    lower = text.lower()
+    return lower if len(lower) == len(text) else text
+
+
+def occurrences(text: str, terms: set[str]) -> list[tuple[int, int, str]]:
+    """(start, end, term) of the first MAX_OCCURRENCES places where a term is written,
+    within the first MAX_SCAN characters; linear in the scanned text."""
+    terms = {t for t in terms if t}
+    if not terms:
+        return []
+    ordered = sorted(terms, key=len, reverse=True)  # the longest alternative wins
+    pattern = re.compile("|".join(f"({_term_pattern(t)})" for t in ordered))
+    out = []
+    for m in pattern.finditer(_folded(text[:MAX_SCAN])):
+        out.append((m.start(), m.end(), ordered[m.lastindex - 1]))
+        if len(out) >= MAX_OCCURRENCES:
+            break
+    return out
+
+
+def best_window(spans: list[tuple[int, int, str]], width: int) -> int:
+    """Start of the window of width characters (beginning at a span) holding the most
+    distinct terms, then the most spans. spans are sorted and do not overlap, so their ends
+    are sorted too: the spans inside the window at spans[i] are spans[i:j], and j only moves
+    forward -- one pass (the previous version rescanned the tail for every span: quadratic,
+    seconds on a large repetitive document)."""
+    best_start, best_score = spans[0][0], (-1, -1)
+    counts: dict[str, int] = {}  # terms of spans[i:j]
+    j = 0
+    for i, (start, _end, term) in enumerate(spans):
+        j = max(j, i)
+        while j < len(spans) and spans[j][1] <= start + width:
+            counts[spans[j][2]] = counts.get(spans[j][2], 0) + 1
+            j += 1
+        score = (len(counts), j - i)
+        if score > best_score:
+            best_start, best_score = start, score
+        if j > i:  # spans[i] leaves the window
+            counts[term] -= 1
+            if not counts[term]:
+                del counts[term]
+    return best_start
 
 
 def match_spans(
@@ -31,7 +88,7 @@ def match_spans(
     word_ends, when given, receives the end offset of every word (for cutting between words).
     """
     spans: list[tuple[int, int, str]] = []
-    for term, start, end, is_part in _tokens(text):
+    for term, _pos, start, end, is_part in analyze(text):
         if word_ends is not None and not is_part:
             word_ends.append(end)
         if term not in terms:
@@ -49,30 +106,65 @@ def match_spans(
     return spans
 
 
-def _best_window(spans: list[tuple[int, int, str]], width: int) -> int:
-    """Start of the window of width characters holding the most distinct matched terms."""
-    best_start, best_score = spans[0][0], (-1, -1)
-    for i, (start, _end, _term) in enumerate(spans):
-        inside = [s for s in spans[i:] if s[1] <= start + width]
-        score = (len({s[2] for s in inside}), len(inside))
-        if score > best_score:
-            best_start, best_score = start, score
-    return best_start
+def _parts_to_mark(groups, found: set[str]) -> set[str]:
+    """The parts of a query compound, only where the text lacks the compound itself (so
+    ยังชีพ does not light up every ยัง); short parts (ผู้ of ผู้สูงอายุ) never alone."""
+    return {p for word, parts in groups if word not in found for p in parts if len(p) >= 4}
 
 
 def marked_spans(
     text: str, groups: list[tuple[str, tuple[str, ...]]], word_ends: list[int] | None = None
 ) -> list[tuple[int, int, str]]:
-    """Spans to mark: the query's words; the parts of a query compound only where the
-    document lacks the compound itself (so ยังชีพ does not light up every ยัง)."""
+    """Spans to mark in text (analysed whole: give it a region, not a document)."""
     words = {word for word, _parts in groups}
-    spans = match_spans(text, words, word_ends)
-    found = {term for *_, term in spans}
-    # Short parts (ผู้ of ผู้สูงอายุ) would light up unrelated words all over the text.
-    missing_parts = {p for word, parts in groups if word not in found for p in parts if len(p) >= 4}
+    ends: list[int] = []
+    spans = match_spans(text, words, ends)
+    missing_parts = _parts_to_mark(groups, {term for *_, term in spans})
     if missing_parts:
         spans = match_spans(text, words | missing_parts)
+    if word_ends is not None:
+        word_ends.extend(ends)
     return spans
+
+
+def _region(text: str, anchor: int) -> tuple[int, int]:
+    """About REGION characters around a window starting at anchor, cut at a space or line
+    break when one is near (so the segmenter sees whole words at the edges)."""
+    lo, hi = max(0, anchor - WIDTH), min(len(text), anchor + 2 * WIDTH)
+    if lo > 0:
+        cut = max(text.rfind(" ", lo - 60, lo), text.rfind("\n", lo - 60, lo))
+        lo = cut + 1 if cut >= 0 else lo
+    if hi < len(text):
+        cuts = [c for c in (text.find(" ", hi, hi + 60), text.find("\n", hi, hi + 60)) if c >= 0]
+        hi = min(cuts) if cuts else hi
+    return lo, hi
+
+
+def _choose_region(text: str, groups) -> tuple[int, int, list, list[int]]:
+    """The region to show and its marks (offsets within the region) and word ends."""
+    words = {word for word, _parts in groups}
+    found = occurrences(text, words)
+    seen = {term for *_, term in found}
+    parts = _parts_to_mark(groups, seen)
+    if parts:
+        found = occurrences(text, words | parts)
+    tried: list[tuple[int, int]] = []
+    for _attempt in range(ATTEMPTS):
+        left = [s for s in found if not any(lo <= s[0] < hi for lo, hi in tried)]
+        if not left:
+            break
+        lo, hi = _region(text, best_window(left, WIDTH))
+        ends: list[int] = []
+        spans = marked_spans(text[lo:hi], groups, ends)
+        if spans:
+            return lo, hi, spans, ends
+        tried.append((lo, hi))
+    lo, hi = 0, min(len(text), REGION)
+    if hi < len(text):
+        cut = text.find(" ", hi, hi + 60)
+        hi = cut if cut >= 0 else hi
+    ends = []
+    return lo, hi, marked_spans(text[lo:hi], groups, ends), ends
 
 
 def make_fragments(
@@ -81,11 +173,12 @@ def make_fragments(
     """The snippet as (text, is_match) pieces, with "…" where the text was cut."""
     if not text:
         return []
-    word_ends: list[int] = []
-    spans = marked_spans(text, groups, word_ends)
+    lo, hi, local, local_ends = _choose_region(text, groups)
+    spans = [(s + lo, e + lo, t) for s, e, t in local]
+    word_ends = [e + lo for e in local_ends]
     if spans:
-        anchor = _best_window(spans, width)
-        start = max(0, anchor - width // 5)
+        anchor = best_window(spans, width)
+        start = max(lo, anchor - width // 5)
         space = text.rfind(" ", start - 20 if start > 20 else 0, anchor)
         if start > 0 and space > 0:
             start = space + 1
@@ -93,7 +186,7 @@ def make_fragments(
             # No space near: begin at a word boundary (where an earlier word ends).
             start = min((e for e in word_ends if start <= e <= anchor), default=anchor)
     else:
-        start = 0
+        start = lo
     end = min(len(text), start + width)
     if end < len(text):
         # Thai has no spaces between words: cut after the last whole word that fits.

@@ -1,8 +1,13 @@
 """'Did you mean': a query typed with the keyboard in English layout, or with a typo.
 
-Both suggestions are built from the index's own vocabulary and kept only when the suggested
-query finds a document the searcher may see, so a citizen is never shown a word that exists
-only in staff documents.
+Both suggestions are built from the vocabulary of the documents the searcher may see: a word
+counts as known only if it occurs in one of them, candidates are drawn only from them, and the
+suggested query must find one of them. So a citizen is never offered a word that exists only
+in staff documents, and a staff-only word takes the same path as a word in no document at
+all (it is "unknown" to a citizen), so neither the answer nor the work done tells them apart.
+
+The work is bounded whatever is typed: at most MAX_FIXES words are corrected, MAX_LOOKUPS
+vocabulary scans and MAX_CANDIDATES candidate words are examined per search.
 """
 
 from __future__ import annotations
@@ -13,27 +18,63 @@ from functools import lru_cache
 from whoosh import query as q
 
 from kmsearch.engine import query as querymod
+from kmsearch.engine import ranking
 from kmsearch.engine.analysis import word_spans
 from kmsearch.engine.thai import normalize
 
 _THAI = re.compile(r"[\u0e01-\u0e4e]")
 _LAYOUT_CANDIDATE = re.compile(r"^[\x21-\x7e ]+$")
 
+MAX_LAYOUT_CHARS = 64  # longer Latin text is English, not a slip of the keyboard layout
+MAX_FIXES = 3  # unknown words corrected per query
+MAX_LOOKUPS = 8  # vocabulary scans (Levenshtein automata over the term list) per query
+MAX_CANDIDATES = 64  # candidate words examined per query
+MAX_TYPO_WORD = 24  # characters: a longer "word" is not a typo of a dictionary word
 
-def suggest(searcher, raw: str, parsed: querymod.ParsedQuery, visible: q.Query | None) -> str | None:
-    """A better query for raw, or None."""
-    return _keyboard_layout(searcher, raw, visible) or _typos(searcher, raw, visible)
+
+class Work:
+    """What one suggestion may still spend (see the module docstring)."""
+
+    def __init__(self):
+        self.lookups = MAX_LOOKUPS
+        self.candidates = MAX_CANDIDATES
+        self.fixes = MAX_FIXES
 
 
-def _finds(searcher, text: str, visible) -> bool:
+def suggest(
+    searcher,
+    raw: str,
+    parsed: querymod.ParsedQuery,
+    visible: q.Query | None,
+    allowed: set[int] | None = None,
+) -> str | None:
+    """A better query for raw, or None. allowed: the document numbers visible allows (None:
+    every document); computed here when not given."""
+    if visible is not None and allowed is None:
+        allowed = set(searcher.docs_for_query(visible))
+    raw = raw[: querymod.MAX_QUERY_CHARS]
+    work = Work()
+    return _keyboard_layout(searcher, raw, allowed) or _typos(searcher, raw, allowed, work)
+
+
+def _finds(searcher, text: str, allowed) -> bool:
     parsed = querymod.parse(text)
     if parsed.empty:
         return False
-    return not searcher.search(querymod.build(parsed), filter=visible, limit=1).is_empty()
+    return bool(ranking.matching(searcher, querymod.build(parsed), allowed))
 
 
-def _known(searcher, term: str) -> bool:
-    return any(searcher.doc_frequency(name, term) > 0 for name in ("content", "title", "meta"))
+def _in_visible(searcher, name: str, term: str, allowed) -> bool:
+    """term occurs in field name of a document the searcher may see."""
+    if searcher.doc_frequency(name, term) == 0:
+        return False
+    if allowed is None:
+        return True
+    return any(d in allowed for d in searcher.reader().postings(name, term).all_ids())
+
+
+def _known(searcher, term: str, allowed=None) -> bool:
+    return any(_in_visible(searcher, name, term, allowed) for name in ("content", "title", "meta"))
 
 
 # A word at least this frequent in the Thai Textbook Corpus (shipped with PyThaiNLP) is taken
@@ -54,32 +95,33 @@ def _is_word(text: str) -> bool:
     return text in querymod.stopwords() or _word_freqs().get(text, 0) >= COMMON_WORD_FREQ
 
 
-def _keyboard_layout(searcher, raw: str, visible) -> str | None:
+def _keyboard_layout(searcher, raw: str, allowed) -> str | None:
     """Thai text typed while the keyboard was in English layout (4kKuxhkp -> ภาษีป้าย)."""
     text = raw.strip()
-    if not _LAYOUT_CANDIDATE.match(text):
+    if len(text) > MAX_LAYOUT_CHARS or not _LAYOUT_CANDIDATE.match(text):
         return None
     words = [s.text for s in word_spans(normalize(text))]
-    if words and all(_known(searcher, w) for w in words):
+    if words and all(_known(searcher, w, allowed) for w in words):
         return None  # real English or numbers the documents use (e-LAAS, 2562)
     from pythainlp.util import eng_to_thai
 
     thai = normalize(eng_to_thai(text))
-    if not _THAI.search(thai) or not _plausible(searcher, thai):
+    if not _THAI.search(thai) or not _plausible(searcher, thai, allowed):
         return None
-    return thai if _finds(searcher, thai, visible) else None
+    return thai if _finds(searcher, thai, allowed) else None
 
 
-def _plausible(searcher, text: str) -> bool:
-    """Converted text reads as words the index knows, not as letter soup (SMART -> ฆ?ฤฑธ)."""
+def _plausible(searcher, text: str, allowed) -> bool:
+    """Converted text reads as words the searcher's documents use, not as letter soup
+    (SMART -> ฆ?ฤฑธ)."""
     words = [s.text for s in word_spans(text)]
     if not words or not all(_THAI.search(w) for w in words):
         return False
-    known = sum(1 for w in words if len(w) > 1 and _known(searcher, w))
+    known = sum(1 for w in words if len(w) > 1 and _known(searcher, w, allowed))
     return known / len(words) >= 0.75
 
 
-def _typos(searcher, raw: str, visible) -> str | None:
+def _typos(searcher, raw: str, allowed, work: Work) -> str | None:
     """Replace words the index does not know by the closest words it does know."""
     norm = normalize(raw.strip())
     spans = word_spans(norm)
@@ -88,12 +130,13 @@ def _typos(searcher, raw: str, visible) -> str | None:
     reader = searcher.reader()
     replacements: list[tuple[int, int, str]] = []
     i = 0
-    while i < len(spans):
+    while i < len(spans) and work.fixes > 0:
         span = spans[i]
-        if len(span.text) > 1 and (_known(searcher, span.text) or _is_word(span.text)):
+        if len(span.text) > 1 and (_known(searcher, span.text, allowed) or _is_word(span.text)):
             i += 1  # a real word, even if no document uses it (กี่, บ้าง): nothing to fix
             continue
-        fix = _best_fix(searcher, reader, norm, spans, i, visible)
+        work.fixes -= 1
+        fix = _best_fix(searcher, reader, norm, spans, i, allowed, work)
         if fix is None:
             i += 1
             continue
@@ -109,7 +152,7 @@ def _typos(searcher, raw: str, visible) -> str | None:
         cursor = end
     out.append(norm[cursor:])
     suggestion = "".join(out)
-    return suggestion if suggestion != norm and _finds(searcher, suggestion, visible) else None
+    return suggestion if suggestion != norm and _finds(searcher, suggestion, allowed) else None
 
 
 # Marks and vowels written above or below a consonant are the easiest to mistype (ป่าย for
@@ -129,7 +172,7 @@ def typo_cost(a: str, b: str) -> float:
     return prev[-1]
 
 
-def _best_fix(searcher, reader, norm, spans, i, visible):
+def _best_fix(searcher, reader, norm, spans, i, allowed, work: Work):
     """The closest known word for span i, possibly joined with a neighbour the segmenter
     split off (a typo often makes it cut a word in two: ภาษีป่าย -> ภาษี|ป่า|ย)."""
     windows = [(i, i), (i - 1, i), (i, i + 1), (i - 1, i + 1), (i - 2, i), (i, i + 2)]
@@ -140,17 +183,23 @@ def _best_fix(searcher, reader, norm, spans, i, visible):
         if any(spans[k].end != spans[k + 1].start for k in range(first, last)):
             continue  # only join pieces written together
         word = norm[spans[first].start : spans[last].end]
-        if len(word) < 3:
+        if len(word) < 3 or len(word) > MAX_TYPO_WORD:
             continue
         maxdist = 1 if len(word) <= 6 else 2
         for dist in range(1, maxdist + 1):
-            candidates = [
-                c for c in reader.terms_within("content", word, dist) if c != word and len(c) > 1
-            ]
+            if work.lookups <= 0:
+                return best[1] if best else None
+            work.lookups -= 1
+            candidates = []
+            for c in reader.terms_within("content", word, dist):
+                if work.candidates <= 0:
+                    break
+                if c != word and len(c) > 1:
+                    work.candidates -= 1
+                    candidates.append(c)
             scored = []
             for c in candidates:
-                hits = searcher.search(q.Term("content", c), filter=visible, limit=1)
-                if not hits.is_empty():
+                if _in_visible(searcher, "content", c, allowed):
                     scored.append((typo_cost(word, c), -searcher.doc_frequency("content", c), c))
             if scored:
                 cand = min(scored)

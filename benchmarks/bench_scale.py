@@ -1,0 +1,491 @@
+"""Search at municipal scale: indexing, search latency, the server under load, memory, start-up.
+
+Not a test: it prints figures, each with the number of documents it was measured on. Every
+comparison is made within one run (a ratio to a floor measured beside it), because the
+machine is shared and wall time also measures the neighbours.
+
+    .venv/bin/python benchmarks/corpus_gen.py --docs 2000 --out /work/benchdata/c2000
+    .venv/bin/python benchmarks/bench_scale.py --corpus /work/benchdata/c2000 --work /tmp/s2000
+
+What one run prints:
+
+1. indexing: `index_paths` of the whole corpus (wall and CPU), then of its text files alone
+   (Markdown, text, HTML) beside two floors over exactly the same text: a plain Whoosh index
+   (one TEXT field, tokens from nlpo3 alone) and bare nlpo3 segmentation; PDF extraction
+   time per file, measured on its own;
+2. in-process search, warm, one thread: p50/p95/max per query kind (single words, words inside
+   compounds, quoted phrases, typos, long citizen questions of 8+ words), as staff and as
+   citizens; and how often the first page equals Whoosh's exhaustive ranking of the same query;
+3. the real server (`kmsearch serve`, loopback) with 8 clients (half signed in): RSS after 100
+   and after 1,000 mixed searches, then rounds alternating /healthz (touches neither index nor
+   database), /api/search and the search page: p50/p95 and the ratio to /healthz;
+4. CLI start-up: the imports of `kmsearch --help` and `kmsearch search` (python -X importtime).
+
+Only public interfaces are used (SearchService, index_paths, the CLI), so the same script
+measures an older checkout: run it with that checkout's interpreter for before/after figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from load_web import HOST, PASSWORD, free_port, sign_in, start_server  # noqa: E402
+
+TEXT_SUFFIXES = (".md", ".txt", ".html")
+
+QUERIES = {
+    "single word": ["ระเบียบ", "พัสดุ", "ภาษี", "ขยะ", "อาคาร", "งบประมาณ", "โครงการ", "e-LAAS"],
+    "compound part": ["ยังชีพ", "ป้าย", "สารบรรณ", "ราคากลาง", "ก่อสร้าง", "พิการ", "ท้องที่",
+                      "ข่าวสาร"],
+    "quoted phrase": ['"หนังสือประทับตรา"', '"หลักการและเหตุผล"', '"วิธีเฉพาะเจาะจง"',
+                      '"ราคากลางงานก่อสร้าง"', '"ภาษีที่ดินและสิ่งปลูกสร้าง"',
+                      '"เบี้ยยังชีพผู้สูงอายุ"'],
+    "typo": ["ภาษีป่าย", "งานสารบรรน", "จัดซื้อจัดจาง", "ครุภันฑ์", "4kKuxhkp", "ใบอนุญาด",
+             "เบี้ยยังชีบ", "ค่าธรรมเนียมขยะมูลฟอย"],
+    "long question": [
+        "ผู้สูงอายุต้องใช้เอกสารอะไรบ้างในการขอรับเบี้ยยังชีพที่เทศบาล",
+        "ถ้าจะขออนุญาตก่อสร้างอาคารต้องยื่นเอกสารอะไรบ้างและใช้เวลากี่วัน",
+        "ภาษีป้ายต้องยื่นแบบภายในเดือนไหนและชำระได้ที่ไหนบ้าง",
+        "คนพิการต้องไปลงทะเบียนขอรับเบี้ยความพิการที่ไหนและได้เงินเดือนละเท่าไร",
+        "อยากร้องเรียนเจ้าหน้าที่ที่ทำงานล่าช้าต้องทำอย่างไรและใช้ช่องทางไหน",
+        "ขอดูข้อมูลข่าวสารของราชการต้องเขียนคำขออย่างไรและเสียค่าใช้จ่ายหรือไม่",
+        "ค่าธรรมเนียมเก็บขนขยะมูลฝอยของบ้านเรือนต้องจ่ายเดือนละเท่าไรและจ่ายที่ไหน",
+        "การกำหนดราคากลางงานก่อสร้างถนนคอนกรีตต้องใช้แบบฟอร์มอะไรบ้าง",
+    ],
+}
+AUDIENCES = ("staff", "public")
+
+
+def pct(values: list[float], p: int) -> float:
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
+
+
+def count_docs(folder: Path) -> int:
+    suffixes = (".pdf", ".docx", *TEXT_SUFFIXES)
+    return sum(1 for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
+
+
+# --- 1. indexing ----------------------------------------------------------------------------
+
+
+def _nlpo3():
+    from importlib.resources import as_file, files
+
+    import nlpo3
+
+    name = "bench-words_th"
+    with as_file(files("pythainlp.corpus").joinpath("words_th.txt")) as path:
+        nlpo3.load_dict(str(path), name)
+    return lambda text: nlpo3.segment(text, name)
+
+
+class Nlpo3Tokenizer:
+    """Whoosh tokenizer of a plain index: nlpo3's words, nothing else (the floor)."""
+
+    def __init__(self):
+        self._segment = None
+
+    def __getstate__(self):  # pickled into the index schema: no function inside
+        return {}
+
+    def __setstate__(self, state):
+        self._segment = None
+
+    def __eq__(self, other):
+        return isinstance(other, Nlpo3Tokenizer)
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
+                 removestops=True, start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        from whoosh.analysis.acore import Token
+
+        if self._segment is None:
+            self._segment = _nlpo3()
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        pos, char = start_pos, start_char
+        for word in self._segment(value):
+            if not word.isspace():
+                token.text, token.boost, token.stopped = word, 1.0, False
+                if positions:
+                    token.pos = pos
+                if chars:
+                    token.startchar, token.endchar = char, char + len(word)
+                pos += 1
+                yield token
+            char += len(word)
+
+
+def _plain_whoosh(texts: list[str], folder: Path) -> float:
+    """Seconds to index texts into a plain Whoosh index whose only analysis is nlpo3."""
+    from whoosh import fields, index
+
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    schema = fields.Schema(content=fields.TEXT(analyzer=Nlpo3Tokenizer(), stored=True, phrase=True))
+    t0 = time.perf_counter()
+    ix = index.create_in(str(folder), schema)
+    with ix.writer() as writer:
+        for text in texts:
+            writer.add_document(content=text)
+    return time.perf_counter() - t0
+
+
+def _text_files_folder(corpus: Path, target: Path) -> int:
+    """Hard links to the corpus's text files (and their sidecars, the knowledge map)."""
+    shutil.rmtree(target, ignore_errors=True)
+    n = 0
+    for p in corpus.rglob("*"):
+        if not p.is_file():
+            continue
+        rel = p.relative_to(corpus)
+        base = p.name[: -len(".meta.yaml")] if p.name.endswith(".meta.yaml") else p.name
+        if Path(base).suffix.lower() in TEXT_SUFFIXES or p.name == "knowledge-map.csv":
+            (target / rel).parent.mkdir(parents=True, exist_ok=True)
+            os.link(p, target / rel)
+            n += p.name == base and p.name != "knowledge-map.csv"
+    return n
+
+
+def bench_indexing(corpus: Path, work: Path, home: Path, reuse: bool) -> list[str]:
+    from kmsearch.indexer.run import index_paths
+
+    from kmsearch.home import Home
+
+    lines = []
+    n = count_docs(corpus)
+    if reuse and (home / "indexes" / "CURRENT").exists():
+        lines.append(f"full index of {n:,} documents: reused {home}")
+    else:
+        shutil.rmtree(home, ignore_errors=True)
+        t0, c0 = time.perf_counter(), time.process_time()
+        report = index_paths(Home(home), [corpus])
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        lines.append(f"full index of {n:,} documents ({report.indexed:,} indexed, "
+                     f"{len(report.failed)} failed): {wall:.1f} s wall, {cpu:.1f} s CPU in this "
+                     f"process (PDF/DOCX extraction runs in worker processes)")
+        print(lines[-1], flush=True)
+    texts_dir = work / "textfiles"
+    n_text = _text_files_folder(corpus, texts_dir)
+    texts = [p.read_text("utf-8", errors="replace") for p in sorted(texts_dir.rglob("*"))
+             if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES]
+    chars = sum(map(len, texts))
+    text_home = work / "home-textfiles"
+    shutil.rmtree(text_home, ignore_errors=True)
+    # Interleaved, best of 2: kmsearch, plain Whoosh, bare segmentation.
+    best = {"kmsearch": [], "plain": [], "bare": []}
+    segment = _nlpo3()
+    for _ in range(2):
+        shutil.rmtree(text_home, ignore_errors=True)
+        t0 = time.perf_counter()
+        index_paths(Home(text_home), [texts_dir])
+        best["kmsearch"].append(time.perf_counter() - t0)
+        best["plain"].append(_plain_whoosh(texts, work / "plain-whoosh"))
+        t0 = time.perf_counter()
+        for text in texts:
+            segment(text)
+        best["bare"].append(time.perf_counter() - t0)
+    k, p, b = (min(best[x]) for x in ("kmsearch", "plain", "bare"))
+    lines.append(f"text files only ({n_text:,} documents, {chars / 1e6:.1f} M characters): "
+                 f"kmsearch {k:.1f} s = x{k / p:.2f} plain Whoosh+nlpo3 ({p:.1f} s) = "
+                 f"x{k / b:.1f} bare nlpo3 segmentation ({b:.2f} s); best of 2, interleaved")
+    from kmsearch.indexer.extract import extract
+
+    pdfs = sorted(corpus.rglob("*.pdf"))[:60]
+    if pdfs:
+        t0 = time.process_time()
+        for pdf in pdfs:
+            extract(pdf)
+        per = (time.process_time() - t0) / len(pdfs)
+        lines.append(f"PDF extraction (pdfminer.six), one process: {per * 1000:.0f} ms CPU per PDF "
+                     f"({len(pdfs)} PDFs); the index run spreads it over worker processes")
+    shutil.rmtree(text_home, ignore_errors=True)
+    shutil.rmtree(work / "plain-whoosh", ignore_errors=True)
+    shutil.rmtree(texts_dir, ignore_errors=True)
+    return lines
+
+
+# --- 2. in-process search ---------------------------------------------------------------------
+
+
+def _exhaustive_ids(service, text: str, audience: str, limit: int = 10) -> list[str] | None:
+    """The first page when every matching document is scored (not only the candidates of
+    kmsearch.engine.ranking); None for code without the two stages, or when a fallback
+    answered the query."""
+    try:
+        from kmsearch.engine import ranking
+    except ImportError:
+        return None
+    from whoosh import query as q
+
+    from kmsearch.engine import query as querymod
+
+    parsed = querymod.parse(text)
+    if parsed.empty:
+        return None
+    searcher = service._searcher()
+    full = querymod.build(parsed)
+    allowed = (set(searcher.docs_for_query(q.Term("audience", "public")))
+               if audience == "public" else None)
+    matched = ranking.matching(searcher, full, allowed)
+    if not matched:
+        return None
+    scores = ranking._scores(searcher, full, sorted(matched))
+    ordered = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    return [searcher.stored_fields(d)["doc_id"] for d, _s in ordered]
+
+
+def bench_inprocess(home: Path, rounds: int, n_docs: int) -> tuple[list[str], dict]:
+    from kmsearch.engine.search import SearchService
+    from kmsearch.home import Home
+
+    service = SearchService(Home(home))
+    by_kind: dict[str, list[float]] = {k: [] for k in QUERIES}
+    slowest: dict[tuple[str, str], float] = {}
+    totals: dict[str, int] = {}
+    same = compared = 0
+    for texts in QUERIES.values():
+        for text in texts:
+            for audience in AUDIENCES:
+                result = service.search(text, audience=audience)  # warm-up
+                totals[f"{audience}\t{text}"] = result.total
+                expected = _exhaustive_ids(service, text, audience)
+                if expected is not None:
+                    compared += 1
+                    same += [h.doc_id for h in result.hits] == expected
+    for _ in range(rounds):
+        for kind, texts in QUERIES.items():
+            for text in texts:
+                for audience in AUDIENCES:
+                    t0 = time.perf_counter()
+                    service.search(text, audience=audience)
+                    dt = (time.perf_counter() - t0) * 1000
+                    by_kind[kind].append(dt)
+                    key = (audience, text)
+                    slowest[key] = max(slowest.get(key, 0.0), dt)
+    service.close()
+    lines = [f"{'query kind':<16}{'queries':>8}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}"]
+    everything = []
+    for kind, values in by_kind.items():
+        everything += values
+        lines.append(f"{kind:<16}{len(QUERIES[kind]) * 2:>8}{pct(values, 50):>9.1f}"
+                     f"{pct(values, 95):>9.1f}{max(values):>9.1f}")
+    lines.append(f"{'all':<16}{sum(len(v) for v in QUERIES.values()) * 2:>8}"
+                 f"{pct(everything, 50):>9.1f}{pct(everything, 95):>9.1f}{max(everything):>9.1f}")
+    lines.append(f"({n_docs:,} documents; warm, one thread; {rounds} timed rounds of every query "
+                 f"as staff and as a citizen)")
+    if compared:
+        lines.append(f"first page equal to scoring every match (not only the candidates): "
+                     f"{same} of {compared} (query, audience) pairs")
+    worst = sorted(slowest.items(), key=lambda kv: -kv[1])[:3]
+    lines.append("slowest: " + "; ".join(f"{ms:.0f} ms {a} {t}" for (a, t), ms in worst))
+    return lines, totals
+
+
+# --- 3. the server ------------------------------------------------------------------------------
+
+
+def _rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def _all_queries() -> list[str]:
+    return [t for texts in QUERIES.values() for t in texts]
+
+
+def _client(port: int, paths: list[str], cookie: str | None, stop, out: list[float],
+            errors: list[str], limit: int | None = None) -> None:
+    conn = http.client.HTTPConnection(HOST, port, timeout=60)
+    headers = {"Cookie": cookie} if cookie else {}
+    n = 0
+    while not stop() and (limit is None or n < limit):
+        path = paths[n % len(paths)]
+        n += 1
+        t0 = time.perf_counter()
+        try:
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            response.read()
+        except (OSError, http.client.HTTPException) as e:
+            errors.append(repr(e))
+            conn.close()
+            conn = http.client.HTTPConnection(HOST, port, timeout=60)
+            continue
+        if response.status >= 400 and response.status != 404:
+            errors.append(f"HTTP {response.status} {path}")
+        out.append(time.perf_counter() - t0)
+    conn.close()
+
+
+def _phase(port, clients, paths, cookies, seconds=None, per_client=None):
+    """Run clients at once; bounded by time or by a number of requests per client."""
+    until = time.monotonic() + (seconds or 3600)
+    lat: list[list[float]] = [[] for _ in range(clients)]
+    errors: list[str] = []
+    threads = [
+        threading.Thread(target=_client, args=(port, paths[i:] + paths[:i], cookies[i],
+                                               lambda: time.monotonic() > until, lat[i], errors,
+                                               per_client))
+        for i in range(clients)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return [x for xs in lat for x in xs], errors
+
+
+def bench_server(home: Path, work: Path, clients: int, seconds: float, rounds: int,
+                 n_docs: int) -> list[str]:
+    py = sys.executable
+    staff = clients // 2
+    for n in range(staff):
+        subprocess.run([py, "-c", "from kmsearch.cli import main; main()", "--home", str(home),
+                        "staff", "add", f"bench{n}", "--name", f"ทดสอบ {n}", "--division",
+                        "กองคลัง", "--password", PASSWORD],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    port = free_port()
+    log = work / "server.log"
+    server = start_server(home, port, log)
+    lines = []
+    try:
+        cookies: list[str | None] = []
+        for i in range(clients):
+            if i % 2:
+                conn = http.client.HTTPConnection(HOST, port, timeout=30)
+                cookies.append(sign_in(conn, f"bench{i // 2}"))
+                conn.close()
+            else:
+                cookies.append(None)
+        queries = _all_queries()
+        mixed = []
+        for i, text in enumerate(queries):
+            route = "/api/search" if i % 2 else "/"
+            mixed.append(route + "?" + urllib.parse.urlencode({"q": text}))
+        # Memory: after the first 100 searches, then after 1,000.
+        _phase(port, clients, mixed, cookies, per_client=100 // clients)
+        rss_100 = _rss_kb(server.pid)
+        _phase(port, clients, mixed, cookies, per_client=900 // clients)
+        rss_1000 = _rss_kb(server.pid)
+        lines.append(f"server RSS ({n_docs:,} documents): {rss_100 / 1024:.0f} MB after 100 "
+                     f"searches, {rss_1000 / 1024:.0f} MB after 1,000 "
+                     f"({100 * (rss_1000 - rss_100) / rss_100:+.1f} %)")
+        api = ["/api/search?" + urllib.parse.urlencode({"q": t}) for t in queries]
+        page = ["/?" + urllib.parse.urlencode({"q": t}) for t in queries]
+        phases = {"/healthz": ["/healthz"], "/api/search": api, "search page": page}
+        lat: dict[str, list[float]] = {k: [] for k in phases}
+        errs: dict[str, list[str]] = {k: [] for k in phases}
+        for _ in range(rounds):  # interleaved: each round runs every endpoint once
+            for name, paths in phases.items():
+                got, e = _phase(port, clients, paths, cookies, seconds=seconds)
+                lat[name] += got
+                errs[name] += e
+        base = pct(lat["/healthz"], 95)
+        lines.append(f"{'endpoint':<14}{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}"
+                     f"{'max ms':>9}{'p95 / bare':>12}{'errors':>8}")
+        for name, values in lat.items():
+            if not values:
+                lines.append(f"{name:<14} no answers: {errs[name][:1]}")
+                continue
+            lines.append(f"{name:<14}{len(values):>9}{pct(values, 50) * 1000:>9.1f}"
+                         f"{pct(values, 95) * 1000:>9.1f}{max(values) * 1000:>9.1f}"
+                         f"{pct(values, 95) / base:>12.1f}{len(errs[name]):>8}")
+        lines.append(f"({n_docs:,} documents; {clients} clients, {staff} signed in; {rounds} "
+                     f"rounds x {seconds:g} s per endpoint, interleaved; loopback)")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    return lines
+
+
+# --- 4. CLI start-up ------------------------------------------------------------------------
+
+
+def _import_seconds(args: list[str], home: Path) -> float:
+    """Seconds of imports (python -X importtime, top-level modules) of one CLI call."""
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "from kmsearch.cli import main; main()", *args],
+        capture_output=True, text=True, env={**os.environ, "KMSEARCH_HOME": str(home)},
+    )
+    total = 0
+    for line in proc.stderr.splitlines():
+        m = re.match(r"import time:\s+\d+ \|\s+(\d+) \| (\S.*)$", line)
+        if m and not m.group(2).startswith(" "):
+            total += int(m.group(1))
+    return total / 1e6
+
+
+def bench_cli(home: Path) -> list[str]:
+    helps = [_import_seconds(["--help"], home) for _ in range(3)]
+    searches = [_import_seconds(["search", "ภาษีป้าย", "--json"], home) for _ in range(3)]
+    walls = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "from kmsearch.cli import main; main()", "--help"],
+                       capture_output=True)
+        walls.append(time.perf_counter() - t0)
+    return [f"CLI imports (python -X importtime, best of 3): kmsearch --help {min(helps):.2f} s; "
+            f"kmsearch search {min(searches):.2f} s; --help wall {min(walls):.2f} s"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", required=True, help="folder of documents (corpus_gen.py)")
+    parser.add_argument("--work", required=True, help="folder for the home and scratch files")
+    parser.add_argument("--reuse-index", action="store_true", help="keep an existing index")
+    parser.add_argument("--rounds", type=int, default=3, help="timed rounds in-process")
+    parser.add_argument("--server-rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=5, help="seconds per server phase")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--skip", default="", help="comma list of index,search,server,cli")
+    args = parser.parse_args(argv)
+    corpus, work = Path(args.corpus), Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    home = work / "home"
+    skip = set(filter(None, args.skip.split(",")))
+    n = count_docs(corpus)
+    import kmsearch.engine.search as search_module
+
+    print(f"kmsearch scale benchmark: {n:,} documents in {corpus}; code {search_module.__file__}")
+    print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}")
+    sections = [
+        ("index", "== indexing ==", lambda: bench_indexing(corpus, work, home, args.reuse_index)),
+        ("search", "== in-process search ==", lambda: bench_inprocess(home, args.rounds, n)[0]),
+        ("server", "== server ==", lambda: bench_server(home, work, args.clients, args.seconds,
+                                                        args.server_rounds, n)),
+        ("cli", "== CLI start-up ==", lambda: bench_cli(home)),
+    ]
+    for name, title, fn in sections:
+        if name in skip:
+            continue
+        print(title, flush=True)
+        for line in fn():
+            print(line, flush=True)
+    print(f"load at the end: {os.getloadavg()[0]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

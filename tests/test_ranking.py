@@ -1,0 +1,120 @@
+"""The two-stage ranking (kmsearch.engine.ranking) answers as an exhaustive evaluation does:
+the total and the facet counts of Whoosh's own search over every document, and the first page
+of scoring every matching document (not just the candidates)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from whoosh import query as q
+from whoosh import sorting
+
+from kmsearch.engine import query as querymod
+from kmsearch.engine import ranking
+from kmsearch.engine.analysis import analyze
+from kmsearch.engine.evaluation import load_judgments
+from tests import core_fixtures
+
+corpus_kb = core_fixtures.corpus_kb
+small_kb = core_fixtures.small_kb
+
+
+def _exhaustive(searcher, text: str, audience: str):
+    """Whoosh evaluating the whole query on every document (what search.py did before)."""
+    flt = q.Term("audience", "public") if audience == "public" else None
+    facets = {
+        "division": sorting.FieldFacet("division"),
+        "expert": sorting.FieldFacet("expert", allow_overlap=True),
+        "doc_type": sorting.FieldFacet("doc_type"),
+    }
+    found = searcher.search(
+        querymod.build(querymod.parse(text)), filter=flt, limit=None, groupedby=facets,
+        maptype=sorting.Count,
+    )
+    counts = {
+        name: sorted(((k, v) for k, v in found.groups(name).items() if k), key=lambda kv: (-kv[1], kv[0]))
+        for name in facets
+    }
+    return found, counts
+
+
+def _allowed(searcher, audience):
+    return set(searcher.docs_for_query(q.Term("audience", "public"))) if audience == "public" else None
+
+
+def _same_as_exhaustive(searcher, text: str, audience: str, pagelen: int = 10):
+    found, counts = _exhaustive(searcher, text, audience)
+    query = querymod.build(querymod.parse(text))
+    ranked = ranking.rank(
+        searcher, query, _allowed(searcher, audience), 1, pagelen, ("division", "expert", "doc_type")
+    )
+    assert ranked.total == len(found), text
+    assert ranked.facets == counts, text
+    everything = ranking._scores(searcher, query, sorted(h.docnum for h in found))
+    assert set(everything) == {h.docnum for h in found}, text
+    expected = sorted(everything.items(), key=lambda kv: (-kv[1], kv[0]))[:pagelen]
+    assert [d for d, _s in ranked.page] == [d for d, _s in expected], text
+    assert [s for _d, s in ranked.page] == pytest.approx([s for _d, s in expected]), text
+
+
+JUDGED = sorted({(j.query, j.audience) for j in load_judgments(core_fixtures.CORPUS_SOURCES / "queries")})
+
+
+def test_every_judged_query_ranks_as_whoosh_does(corpus_kb):
+    searcher = corpus_kb.service._searcher()
+    checked = 0
+    for text, audience in JUDGED:
+        if querymod.parse(text).empty:
+            continue
+        _same_as_exhaustive(searcher, text, audience)
+        checked += 1
+    assert checked >= 100
+
+
+def _words(kb) -> list[str]:
+    service = kb.service
+    text = " ".join(service.document(d.doc_id, "staff").text for d in service.documents("staff"))
+    return sorted({t for t, _p, _s, _e, part in analyze(text) if not part})
+
+
+@pytest.fixture(scope="module")
+def corpus_words(corpus_kb):
+    return _words(corpus_kb)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_random_queries_rank_as_whoosh_does(corpus_kb, corpus_words, data):
+    words = data.draw(st.lists(st.sampled_from(corpus_words), min_size=1, max_size=6), label="words")
+    quoted = data.draw(st.booleans(), label="quoted")
+    glue = data.draw(st.sampled_from(["", " "]), label="glue")
+    text = glue.join(words)
+    if quoted:
+        text = f'"{text}"'
+    audience = data.draw(st.sampled_from(["public", "staff"]), label="audience")
+    if querymod.parse(text).empty:
+        return
+    _same_as_exhaustive(corpus_kb.service._searcher(), text, audience)
+
+
+def test_few_candidates_still_give_exact_totals_and_facets(corpus_kb, monkeypatch):
+    """The candidate count bounds the work, never the total or the facet counts."""
+    monkeypatch.setattr(ranking, "CANDIDATES", 1)
+    searcher = corpus_kb.service._searcher()
+    for text in ["ภาษี", "ต้องใช้เอกสารอะไรบ้างในการขอรับเบี้ยยังชีพ", '"ที่ดินและสิ่งปลูกสร้าง"']:
+        for audience in ("public", "staff"):
+            found, counts = _exhaustive(searcher, text, audience)
+            ranked = ranking.rank(
+                searcher, querymod.build(querymod.parse(text)), _allowed(searcher, audience), 1, 3,
+                ("division", "expert", "doc_type"),
+            )
+            assert ranked.total == len(found) and ranked.facets == counts
+            assert {d for d, _s in ranked.page} <= {h.docnum for h in found}
+            assert len(ranked.page) == min(3, len(found))
+
+
+def test_a_page_past_the_end_is_the_last_page(small_kb):
+    searcher = small_kb.service._searcher()
+    ranked = ranking.rank(searcher, querymod.build(querymod.parse("ภาษี")), None, 99, 2)
+    assert ranked.pagenum == ranked.pagecount and ranked.page
