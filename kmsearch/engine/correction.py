@@ -13,16 +13,19 @@ left alone, with the suggestion offered. The person can always search exactly wh
 
 from __future__ import annotations
 
-from kmsearch.engine import fallback
+from kmsearch.engine import fallback, ranking
 from kmsearch.engine import query as querymod
 
 
 def unmatched_words(searcher, text: str, visible) -> list[str]:
     """The words of text that no document visible to this searcher matches."""
+    # Sets of document numbers (kmsearch.engine.ranking), not a Whoosh search per word: a
+    # word's compound phrase is then checked by position only where its whole form is absent.
+    allowed = set(searcher.docs_for_query(visible)) if visible is not None else None
     out = []
     for term, parts in querymod.parse(text).words:
         one = querymod.ParsedQuery(words=[(term, parts)])
-        if searcher.search(querymod.build(one), filter=visible, limit=1).is_empty():
+        if not ranking.matching(searcher, querymod.build(one), allowed):
             out.append(term)
     return out
 

@@ -81,12 +81,18 @@ def holds(searcher, sub: str, flt: q.Query | None) -> bool:
     return False
 
 
+MAX_SUBSTRINGS = 8  # looked up per search: part of the work budget (query.MAX_QUERY_CHARS)
+
+
 def substrings(text: str) -> list[str]:
-    """What to look for: the query's Thai runs and its content words, 3 characters or more."""
+    """What to look for: the query's Thai runs and its content words, 3 characters or more
+    (at most MAX_SUBSTRINGS, runs first: a long text of short runs would otherwise cost a
+    trigram search and up to MAX_CANDIDATES stored documents per run)."""
+    text = text[: querymod.MAX_QUERY_CHARS]
     parsed = querymod.parse(text)
     found = runs(text)
     found += [t for t, _parts in parsed.words if len(t) >= N and _THAI_RUN.fullmatch(t)]
-    return list(dict.fromkeys(found))
+    return list(dict.fromkeys(found))[:MAX_SUBSTRINGS]
 
 
 def search(searcher, text: str, flt: q.Query | None, exclude: set[str], limit: int) -> list[tuple[dict, float]]:

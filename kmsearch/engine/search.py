@@ -257,7 +257,9 @@ class SearchService:
         )
         result = self._search_words(searcher, text, scope, max(1, page), pagelen)
         if not exact and result.suggestion and correction.is_weak(searcher, result, visible, flt):
-            fixed = self._search_words(searcher, result.suggestion, scope, max(1, page), pagelen)
+            fixed = self._search_words(
+                searcher, result.suggestion, scope, max(1, page), pagelen, suggesting=False
+            )
             if fixed.total:
                 fixed.query, fixed.searched, fixed.suggestion = text, result.suggestion, result.suggestion
                 result = fixed
@@ -284,12 +286,15 @@ class SearchService:
         if found:
             result.page, result.pagecount = 1, max(result.pagecount, 1)
 
-    def _search_words(self, searcher, text: str, scope: _Scope, page: int, pagelen: int) -> SearchResult:
+    def _search_words(
+        self, searcher, text: str, scope: _Scope, page: int, pagelen: int, suggesting: bool = True
+    ) -> SearchResult:
         """Word-level search of text within scope.allowed (audience and facet values).
 
         The one path: parse (bounded), the query with its everyday-term expansions and, while
         nothing is found, each of RELAXATIONS, ranked in two stages (kmsearch.engine.ranking);
-        snippets for the page; a did-you-mean suggestion from what the audience may see.
+        snippets for the page; a did-you-mean suggestion from what the audience may see
+        (unless not suggesting: a correction's own search, whose suggestion is known).
         """
         parsed = querymod.parse(text)
         ranked = ranking.Ranked(0, [], 1, 0, {name: [] for name in FACETS})
@@ -316,7 +321,9 @@ class SearchService:
             searched=text,
             total=ranked.total,
             hits=hits,
-            suggestion=suggest(searcher, text, parsed, scope.visible, scope.seen),
+            suggestion=(
+                suggest(searcher, text, parsed, scope.visible, scope.seen) if suggesting else None
+            ),
             facets=ranked.facets,
             page=ranked.pagenum,
             pagecount=ranked.pagecount,
