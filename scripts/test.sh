@@ -24,3 +24,5 @@ fi
 scripts/setup.sh test
 .venv/bin/ruff check .
 .venv/bin/python -m pytest -q "$@"
+# The tests use an editable install; this checks the wheel as a user installs it.
+scripts/smoke_wheel.sh

@@ -6,6 +6,7 @@ which documents are public, which are staff-only, and which supersede which.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -265,15 +266,12 @@ def postgres_admin_url():
 _databases = iter(range(1, 1_000_000))
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path):
-    """A fresh, empty database: a SQLite file, or a new database on the PostgreSQL server."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'kmsearch.db'}"
-        return
+@contextlib.contextmanager
+def _new_postgres_database(admin_url: str):
+    """A fresh database on the PostgreSQL server, dropped afterwards; yields its URL."""
     import sqlalchemy as sa
 
-    admin_url = sa.make_url(request.getfixturevalue("postgres_admin_url"))
+    admin_url = sa.make_url(admin_url)
     name = f"kmsearch_test_{os.getpid()}_{next(_databases)}"
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -284,3 +282,20 @@ def database_url(request, tmp_path):
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """A fresh, empty database: a SQLite file, or a new database on the PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'kmsearch.db'}"
+        return
+    with _new_postgres_database(request.getfixturevalue("postgres_admin_url")) as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url(postgres_admin_url):
+    """A fresh, empty PostgreSQL database (skipped where PostgreSQL is not available)."""
+    with _new_postgres_database(postgres_admin_url) as url:
+        yield url
