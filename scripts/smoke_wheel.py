@@ -31,8 +31,9 @@ def fail(text: str) -> None:
 
 
 def main(corpus: Path, work: Path) -> None:
-    import kmsearch
     import kmsearch.web
+
+    import kmsearch
 
     installed = Path(kmsearch.__file__).resolve()
     if "site-packages" not in installed.parts:
