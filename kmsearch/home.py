@@ -183,9 +183,17 @@ class Home:
         self.ensure()
         key_file = self.path / "secret_key"
         if not key_file.exists():
-            tmp = key_file.with_suffix(".tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            # Two servers started together on one home must end with the same key (else one
+            # rejects the other's session cookies): each writes its own temporary file and
+            # links it into place; link never replaces, so the first one wins for everybody.
+            tmp = key_file.with_name(f"secret_key.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as f:
                 f.write(secrets.token_hex(32))
-            os.replace(tmp, key_file)
+            try:
+                os.link(tmp, key_file)
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
         return key_file.read_text().strip()

@@ -81,3 +81,40 @@ def test_settings_command_shows_what_is_wrong(runner, tmp_path, monkeypatch):
     assert result.exit_code == 1
     assert "KMSEARCH_SECURE_COOKIES = 'true'" in result.stdout
     assert "error: KMSEARCH_SECURE_COOKIES='true' must be 0 or 1" in result.stderr
+
+
+def test_servers_starting_together_on_one_home_share_one_secret_key(tmp_path):
+    """Two servers on one home: a cookie signed by one must be accepted by the other."""
+    import subprocess
+    import sys
+    import time
+
+    code = (
+        "import sys, time\n"
+        "from kmsearch.home import Home\n"
+        "while time.time() < float(sys.argv[2]): pass\n"
+        "print(Home(sys.argv[1]).secret_key())\n"
+    )
+    start_at = str(time.time() + 1.5)
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "home"), start_at],
+                         stdout=subprocess.PIPE, text=True)
+        for _ in range(6)
+    ]
+    keys = {p.communicate(timeout=60)[0].strip() for p in procs}
+    assert len(keys) == 1 and len(keys.pop()) == 64
+    assert [p.name for p in (tmp_path / "home").iterdir()] == ["secret_key"]
+
+
+def test_a_key_written_meanwhile_by_another_server_is_kept(tmp_path, monkeypatch):
+    """The race above, made certain: another process wrote the key just after this one looked."""
+    from pathlib import Path
+
+    home = Home(tmp_path / "home").ensure()
+    (home.path / "secret_key").write_text("k" * 64)
+    real_exists = Path.exists
+    monkeypatch.setattr(
+        Path, "exists", lambda p: False if p.name == "secret_key" else real_exists(p)
+    )
+    assert home.secret_key() == "k" * 64
+    assert (home.path / "secret_key").read_text() == "k" * 64
