@@ -11,7 +11,8 @@ is exercised on every format and every metadata route of the CLI contract.
 Output is deterministic (fixed dates taken from `updated`, sorted zip entries), so a rebuild
 of unchanged sources writes nothing and git sees no churn. corpus/<division>/ holds only
 generated files: a file there that no source produces any more is removed (and reported;
-`--check` reports it as an orphan). corpus/knowledge-map.csv is not touched.
+`--check` reports it as an orphan). corpus/knowledge-map.csv and corpus/everyday-terms.txt (edited
+by hand) are not touched.
 """
 
 from __future__ import annotations

@@ -209,3 +209,18 @@ def test_an_old_index_with_a_be_date_shows_the_right_day(tmp_path):
         assert hit.updated == dt.date(2025, 3, 12)
     finally:
         service.close()
+
+
+def test_a_thai_type_name_filters_like_its_code(tmp_path):
+    root = write_tree(tmp_path / "kb", {
+        "m.md": front_matter_doc({"title": "คู่มือภาษีป้าย", "doc_type": "คู่มือ"}, BODY),
+        "g.md": front_matter_doc({"title": "คำแนะนำภาษีป้าย", "doc_type": "คำแนะนำ"}, BODY),
+    })
+    home = Home(tmp_path / "home")
+    index_paths(home, [root])
+    service = SearchService(home)
+    try:
+        for value in ("manual", "คู่มือ"):
+            assert [h.title for h in service.search("ภาษีป้าย", audience="staff", doc_type=value).hits] == ["คู่มือภาษีป้าย"]
+    finally:
+        service.close()

@@ -16,7 +16,7 @@ from whoosh import query as q
 
 from kmsearch.engine import correction, fallback, indexstore, ranking, synonyms
 from kmsearch.engine import query as querymod
-from kmsearch.engine.schema import AUDIENCES, MEDIA_TYPES, file_sha256
+from kmsearch.engine.schema import AUDIENCES, DOC_TYPE_ALIASES, MEDIA_TYPES, file_sha256
 from kmsearch.engine.snippets import make_fragments, substring_fragments
 from kmsearch.engine.suggest import suggest
 from kmsearch.engine.thaidate import stored_date
@@ -244,6 +244,7 @@ class SearchService:
         if not text or not text.strip():
             raise EmptyQueryError("the query is empty: type some words to search for")
         visible = audience_filter(audience)
+        doc_type = DOC_TYPE_ALIASES.get(doc_type or "", doc_type)  # คู่มือ filters as manual
         narrowed = [visible] if visible is not None else []
         for name, value in (("division", division), ("expert", expert), ("doc_type", doc_type)):
             if value:
