@@ -140,6 +140,7 @@ def _check_envelope(path: Path) -> None:
 
 def _open_document(fh):
     """Open the PDF, mapping password and encryption failures to plain reasons."""
+    from kmsearch.indexer.pdf_limits import install
     from pdfminer.pdfdocument import (
         PDFDocument,
         PDFEncryptionError,
@@ -147,6 +148,7 @@ def _open_document(fh):
     )
     from pdfminer.pdfparser import PDFParser
 
+    install()  # pdfminer unpacks streams without a limit: bound it (pdf_limits.py)
     try:
         return PDFDocument(PDFParser(fh), password="")
     except PDFPasswordIncorrect as exc:

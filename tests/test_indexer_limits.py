@@ -5,6 +5,7 @@ packages are written here with zipfile."""
 from __future__ import annotations
 
 import zipfile
+import zlib
 from pathlib import Path
 
 import kmsearch.indexer.run as run
@@ -179,3 +180,58 @@ def test_html_the_parser_asserted_on_fails_or_reads_without_stopping_the_run(tmp
     path = tmp_path / "odd.html"
     path.write_text("<p>ภาษีป้าย</p>" + "<![" * 1000, "utf-8")
     assert extract(path).text.strip() == "ภาษีป้าย"
+
+
+# --- 6: PDF streams --------------------------------------------------------------------------
+
+
+def write_pdf(path: Path, page: bytes, bad_checksum: bool = False) -> Path:
+    """A one-page PDF whose page content is the Flate-compressed page."""
+    packed = zlib.compress(page, 9)
+    if bad_checksum:
+        packed = packed[:-4] + bytes(4)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(packed) + packed + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    path.write_bytes(bytes(out))
+    return path
+
+
+TEXT_OP = b"BT /F1 12 Tf 72 720 Td (Sign tax) Tj ET\n"
+
+
+def test_a_pdf_of_20_mb_of_operators_packed_1000_times_is_refused(tmp_path):
+    # 21 KB on disk; pdfminer's lexer took 65 s over it before the limit.
+    pdf = write_pdf(tmp_path / "ops.pdf", TEXT_OP + b"1 " * (10 * 1024 * 1024))
+    with pytest.raises(ExtractionError, match=r"PDF too compressed to index .* \(limit 100\)"):
+        extract(pdf)
+
+
+@pytest.mark.slow
+def test_a_pdf_stream_unpacking_past_64_mb_is_refused(tmp_path):
+    pdf = write_pdf(tmp_path / "bomb.pdf", TEXT_OP + b" " * (80 * 1024 * 1024))
+    with pytest.raises(ExtractionError) as e:
+        extract(pdf)
+    assert str(e.value) == (
+        "PDF too large to index: a compressed stream unpacks to more than 64 MB (the limit)"
+    )
+
+
+def test_a_pdf_stream_with_a_bad_checksum_is_still_read(tmp_path):
+    # pdfminer's own fallback fed zlib a byte at a time into a growing bytes: quadratic.
+    pdf = write_pdf(tmp_path / "crc.pdf", TEXT_OP + b"0 0 m\n" * 100_000, bad_checksum=True)
+    assert extract(pdf).text == "Sign tax"
