@@ -19,3 +19,10 @@ class Extracted:
 
     text: str
     properties: dict[str, object] = field(default_factory=dict)
+    # Scans: the part of text that OCR read (indexed a second way, see engine/folding.py),
+    # how many of the document's pages it came from, and how many were OCR'd in this run
+    # (the others came from the cache).
+    ocr_text: str = ""
+    ocr_pages: int = 0
+    pages: int = 0
+    ocr_read: int = 0

@@ -6,12 +6,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kmsearch.indexer.document import Extracted, ExtractionError
+from kmsearch.indexer.ocr import IMAGE_SUFFIXES, OcrOptions
 
 
-def _pdf(path: Path) -> Extracted:
+def _pdf(path: Path, ocr: OcrOptions | None = None) -> Extracted:
     from kmsearch.indexer.pdf import extract_pdf
 
-    return extract_pdf(path)
+    return extract_pdf(path, ocr)
+
+
+def _image(path: Path, ocr: OcrOptions | None = None) -> Extracted:
+    from kmsearch.indexer.ocr import extract_image
+
+    return extract_image(path, ocr)
 
 
 def _docx(path: Path) -> Extracted:
@@ -44,18 +51,26 @@ EXTRACTORS: dict[str, Callable[[Path], Extracted]] = {
     ".md": _md,
     ".txt": _txt,
     ".html": _html,
+    **dict.fromkeys(IMAGE_SUFFIXES, _image),
 }
-
+# Extractors that can read scans when the run allows OCR.
+_OCR_CAPABLE = (_pdf, _image)
 
 
 def supported(path: Path) -> bool:
     return path.suffix.lower() in EXTRACTORS
 
 
-def extract(path: Path) -> Extracted:
-    """Text and own properties of a supported file; ExtractionError says why not."""
+def extract(path: Path, ocr: OcrOptions | None = None) -> Extracted:
+    """Text and own properties of a supported file; ExtractionError says why not.
+
+    With ocr, scanned pages and images are read by OCR; without, they fail as needing it.
+    """
     try:
-        return EXTRACTORS[path.suffix.lower()](path)
+        extractor = EXTRACTORS[path.suffix.lower()]
+        if extractor in _OCR_CAPABLE:
+            return extractor(path, ocr)
+        return extractor(path)
     except ExtractionError:
         raise
     except (OSError, MemoryError) as e:

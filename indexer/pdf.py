@@ -81,31 +81,72 @@ class _Line:
         return bool(self.parts) and self.parts[-1][-1:].isspace()
 
 
-def extract_pdf(path: str | Path) -> Extracted:
-    """Extract the text (paragraphs separated by a blank line) and Title/Subject of a PDF."""
+def extract_pdf(path: str | Path, ocr=None) -> Extracted:
+    """Extract the text (paragraphs separated by a blank line) and Title/Subject of a PDF.
+
+    With ocr (indexer.ocr.OcrOptions) pages without a text layer that show an image (scans)
+    are read by OCR and their text takes their place; without it they need OCR.
+    """
     path = Path(path)
     _check_envelope(path)
     try:
         with path.open("rb") as fh:
             doc = _open_document(fh)
             properties = _properties(doc)
-            lines, images, undecoded = _read_lines(doc)
+            lines, page_images, undecoded = _read_lines(doc)
     except (ExtractionError, MemoryError):
         raise
     except Exception as exc:  # pdfminer raises many kinds of errors on a broken file
         raise ExtractionError(f"damaged PDF: cannot be parsed ({_describe(exc)})") from exc
     decoded = sum(len(line.text) for line in lines)
+    from kmsearch.indexer.ocr import missing_message
+
+    can_ocr = ocr is not None and not missing_message()
     if undecoded > decoded:
         # Shaped text leaves a few glyphs unmapped (the 2nd glyph of a cluster); a font
         # without any Unicode mapping leaves almost all of them.
+        if can_ocr:
+            return _with_ocr(path, ocr, [], range(len(page_images)), len(page_images), properties)
         raise ExtractionError(
             "PDF text cannot be decoded: its fonts have no Unicode mapping (needs OCR)"
         )
+    with_text = {line.page for line in lines if line.text}
+    scanned = [n for n, images in enumerate(page_images) if images and n not in with_text]
+    if scanned and can_ocr:
+        return _with_ocr(path, ocr, lines, scanned, len(page_images), properties)
     if not decoded:
-        if images:
+        if any(page_images):
             raise ExtractionError("scanned PDF with no text layer: needs OCR")
         raise ExtractionError("empty PDF: no text on any page")
-    return Extracted(text=_paragraphs(lines), properties=properties)
+    return Extracted(text=_paragraphs(lines), properties=properties, pages=len(page_images))
+
+
+def _with_ocr(path, ocr, lines, scanned, total, properties) -> Extracted:
+    """The document with the text of its scanned pages (0-based numbers) read by OCR."""
+    from kmsearch.indexer.ocr import PageReader
+
+    reader = PageReader(ocr, path)
+    read = reader.pdf_pages([n + 1 for n in scanned], total)
+    parts, run = [], []  # run: lines of consecutive pages with a text layer
+    by_page = defaultdict(list)
+    for line in lines:
+        by_page[line.page].append(line)
+    for number in range(total):
+        if number + 1 in read:
+            if run:
+                parts.append(_paragraphs(run))
+                run = []
+            parts.append(read[number + 1])
+        else:
+            run.extend(by_page.get(number, []))
+    if run:
+        parts.append(_paragraphs(run))
+    ocr_text = "\n\n".join(t for t in read.values() if t.strip())
+    text = "\n\n".join(p for p in parts if p.strip())
+    if not text.strip():
+        raise ExtractionError("scanned PDF: OCR found no readable text on any page")
+    return Extracted(text=text, properties=properties, ocr_text=ocr_text,
+                     ocr_pages=len(read), pages=total, ocr_read=reader.read_now)
 
 
 def _describe(exc: Exception) -> str:
@@ -281,8 +322,8 @@ def _walk(items) -> Iterator[object]:
             yield from _walk(item)
 
 
-def _read_lines(doc) -> tuple[list[_Line], int, int]:
-    """All text lines of the document in reading order, plus image and undecoded counts.
+def _read_lines(doc) -> tuple[list[_Line], list[int], int]:
+    """All text lines of the document in reading order, images per page, undecoded glyphs.
 
     Raises ExtractionError for a document without pages or with a page whose content
     stream cannot be decompressed (pdfminer silently reads such a page as empty).
@@ -295,7 +336,7 @@ def _read_lines(doc) -> tuple[list[_Line], int, int]:
     device = _aggregator_class()(rsrc)
     interpreter = PDFPageInterpreter(rsrc, device)
     lines: list[_Line] = []
-    images = 0
+    images: list[int] = []
     number = -1
     for number, page in enumerate(PDFPage.create_pages(doc)):
         if _content_damaged(page):
@@ -305,9 +346,10 @@ def _read_lines(doc) -> tuple[list[_Line], int, int]:
         device.tags.clear()
         interpreter.process_page(page)
         glyphs = []
+        images.append(0)
         for item in _walk(device.get_result()):
             if isinstance(item, LTImage):
-                images += 1
+                images[-1] += 1
             elif isinstance(item, LTChar) and not getattr(item, "kmsearch_artifact", False):
                 glyphs.append(item)
         lines.extend(_group_lines(glyphs, number))

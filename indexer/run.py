@@ -19,6 +19,8 @@ from pathlib import Path
 from kmsearch.indexer.document import ExtractionError
 from kmsearch.indexer.extract import extract, supported
 from kmsearch.indexer.metadata import SIDECAR_SUFFIX, resolve, sidecar_path
+from kmsearch.indexer.ocr import OcrOptions, missing_message
+from kmsearch.indexer.ocr import tools as ocr_tools
 from kmsearch.indexer.pool import WORKER_DIED, imap_ordered
 from kmsearch.indexer.walk import BAD_NAME, files_under, printable, valid_name
 from whoosh import index as whoosh_index
@@ -48,6 +50,9 @@ class IndexReport:
     removed: int = 0
     failed: list[Problem] = field(default_factory=list)
     skipped: list[Problem] = field(default_factory=list)
+    ocr_read: int = 0  # scanned pages read by OCR in this run
+    ocr_cached: int = 0  # scanned pages whose text came from the OCR cache
+    ocr_missing: str = ""  # why scans could not be read here ("" when OCR works)
 
     def summary(self) -> str:
         return (
@@ -69,7 +74,8 @@ class Source:
         return str(self.file.resolve())
 
 
-ProgressFn = Callable[[int, int, str], None]
+# (files done, files in all, path, scanned pages read by OCR so far)
+ProgressFn = Callable[[int, int, str, int], None]
 
 
 def walk(paths: list[str | Path], report: IndexReport) -> tuple[list[Source], list[Path]]:
@@ -126,7 +132,8 @@ def _exists(path: Path) -> bool:
 def content_hash(source: Source, map_bytes: bytes) -> str:
     """What decides whether a file is re-read: its bytes, its sidecar, the map, the analyzer."""
     h = hashlib.sha256()
-    h.update(f"{ANALYZER_VERSION}:{ENGINE}\0".encode())
+    # With OCR installed (or upgraded) since the last run, scans are read again.
+    h.update(f"{ANALYZER_VERSION}:{ENGINE}:{ocr_tools().signature}\0".encode())
     with source.file.open("rb") as f:  # in blocks: a huge file must not fill the memory
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
@@ -136,9 +143,9 @@ def content_hash(source: Source, map_bytes: bytes) -> str:
     return h.hexdigest()
 
 
-def build_fields(source: Source, topics, hash_: str) -> dict:
+def build_fields(source: Source, topics, hash_: str, ocr: OcrOptions | None = None) -> dict:
     """Extract, normalise and describe one file as the fields of an index document."""
-    extracted = extract(source.file)
+    extracted = extract(source.file, ocr)
     meta = resolve(source.file, source.root, extracted, topics)
     text = tidy_whitespace(normalize(extracted.text, fold_case=False))
     if not text.strip():
@@ -162,13 +169,20 @@ def build_fields(source: Source, topics, hash_: str) -> dict:
         "content_hash": hash_,
         "file_sha256": file_sha256(source.file),
         "indexed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "ocr": f"{extracted.ocr_pages}/{extracted.pages}" if extracted.ocr_pages else "",
+        "folded": normalize(extracted.ocr_text, fold_case=False),
+        _OCR_READ: extracted.ocr_read,
     }
+
+
+_OCR_READ = "_ocr_read"  # not a field: pages OCR'd by this run, for the progress and report
 
 
 def _reindexable(stored: dict) -> dict:
     """Turn a stored document back into fields for add_document (keeps a failed file's old copy)."""
     fields = {k: v for k, v in stored.items() if k != "meta"}
     fields["grams"] = stored.get("title", "") + "\n" + stored.get("content", "")
+    # folded is not stored: a kept scan stays findable by its exact words until re-read.
     fields["meta"] = " ".join(
         [stored.get("topic", ""), stored.get("division", ""), *stored.get("expert", "").split(",")]
     )
@@ -199,8 +213,10 @@ def index_paths(
         folder = indexstore.new_generation(home) if fresh else None
         target = whoosh_index.open_dir(str(folder)) if fresh else live
         writer = target.writer(limitmb=256)
+        ocr = OcrOptions(home.ocr_cache_dir, home.ocr_budget)
+        report.ocr_missing = missing_message()
         try:
-            _write(writer, sources, maps, existing, fresh, report, progress)
+            _write(writer, sources, maps, existing, fresh, report, progress, ocr)
             seen = {s.key for s in sources}
             if not fresh:
                 for key, stored in existing.items():
@@ -231,7 +247,7 @@ def index_paths(
 POOL_MIN_FILES = 16
 
 
-def _write(writer, sources, maps, existing, fresh, report, progress) -> None:
+def _write(writer, sources, maps, existing, fresh, report, progress, ocr=None) -> None:
     total = len(sources)
     todo = []  # files to (re)read: (source, topics, hash, previously stored fields)
     for n, source in enumerate(sources, start=1):
@@ -250,13 +266,18 @@ def _write(writer, sources, maps, existing, fresh, report, progress) -> None:
             todo.append((source, topics, hash_, stored))
             continue
         if progress:
-            progress(n, total, source.given)
+            progress(n, total, source.given, report.ocr_read)
     done = total - len(todo)
     for n, ((source, _topics, _hash, stored), (ok, value)) in enumerate(
-        zip(todo, _build_all(todo), strict=True), start=done + 1
+        zip(todo, _build_all(todo, ocr), strict=True), start=done + 1
     ):
+        if ok:
+            read = value.pop(_OCR_READ)
+            report.ocr_read += read
+            if value["ocr"]:
+                report.ocr_cached += int(value["ocr"].split("/")[0]) - read
         if progress:
-            progress(n, total, source.given)
+            progress(n, total, source.given, report.ocr_read)
         if not ok:
             report.failed.append(Problem(source.given, value))
             if fresh and stored is not None:
@@ -271,9 +292,9 @@ def _write(writer, sources, maps, existing, fresh, report, progress) -> None:
 
 def _build_one(job) -> tuple[bool, object]:
     """(True, fields) or (False, reason) for one file; runs in a worker process too."""
-    source, topics, hash_ = job
+    source, topics, hash_, ocr = job
     try:
-        return True, build_fields(source, topics, hash_)
+        return True, build_fields(source, topics, hash_, ocr)
     except ExtractionError as e:
         return False, str(e)
     except OSError as e:
@@ -284,9 +305,9 @@ def _worker_died(job) -> tuple[bool, object]:
     return False, WORKER_DIED
 
 
-def _build_all(todo) -> Iterator[tuple[bool, object]]:
+def _build_all(todo, ocr=None) -> Iterator[tuple[bool, object]]:
     """Build the files of todo in order, in worker processes when there are enough."""
-    jobs = [(source, topics, hash_) for source, topics, hash_, _stored in todo]
+    jobs = [(source, topics, hash_, ocr) for source, topics, hash_, _stored in todo]
     workers = min(os.cpu_count() or 1, 4)
     if len(jobs) < POOL_MIN_FILES or workers < 2:
         yield from map(_build_one, jobs)

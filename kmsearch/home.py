@@ -23,6 +23,15 @@ def _whole_number(low: int, high: int) -> Callable[[str], None]:
     return check
 
 
+def _positive_seconds(value: str) -> None:
+    try:
+        ok = float(value) > 0
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError("must be a number of seconds above 0")
+
+
 def _flag(value: str) -> None:
     if value not in ("0", "1"):
         raise ValueError("must be 0 or 1")
@@ -93,6 +102,12 @@ SETTINGS = {
     "proxy_address": Setting(
         "KMSEARCH_PROXY_ADDRESS", "127.0.0.1", "address the trusted proxy connects from ('*': any)"
     ),
+    "ocr_budget": Setting(
+        "KMSEARCH_OCR_BUDGET",
+        "900",
+        "seconds of OCR allowed per scanned file in an index run",
+        _positive_seconds,
+    ),
 }
 
 
@@ -128,6 +143,11 @@ class Home:
     @property
     def files_dir(self) -> Path:
         return self.path / "files"
+
+    @property
+    def ocr_cache_dir(self) -> Path:
+        """Text of OCR'd pages by file SHA-256: a scan is read once, whatever the index run."""
+        return self.path / "ocr-cache"
 
     @property
     def knowledge_map_path(self) -> Path:
@@ -170,6 +190,15 @@ class Home:
         if found := self.problems():
             raise SettingsError("invalid settings:\n  " + "\n  ".join(found))
         return self
+
+    @property
+    def ocr_budget(self) -> float:
+        value = self.setting("ocr_budget")
+        try:
+            _positive_seconds(value)
+        except ValueError as exc:
+            raise SettingsError(f"KMSEARCH_OCR_BUDGET={value!r} {exc}") from None
+        return float(value)
 
     @property
     def log_retention_days(self) -> int:

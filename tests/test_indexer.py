@@ -326,7 +326,7 @@ def test_unsupported_files_are_skipped_with_a_notice(tmp_path):
         {
             "a.md": THAI,
             "sheet.xlsx": b"PK\x03\x04",
-            "photo.JPG": b"\xff\xd8",
+            "clip.MP4": b"\x00\x00\x00\x18ftyp",
             "README": "no extension",
             "a.md.meta.yaml": "title: ชื่อ\n",  # metadata, not a document
             "knowledge-map.csv": MAP_CSV,
@@ -336,7 +336,7 @@ def test_unsupported_files_are_skipped_with_a_notice(tmp_path):
     report = index_paths(Home(tmp_path / "home"), [root])
     assert report.indexed == 1 and report.failed == []
     skipped = {Path(p.path).name: p.reason for p in report.skipped}
-    assert set(skipped) == {"sheet.xlsx", "photo.JPG", "README"}
+    assert set(skipped) == {"sheet.xlsx", "clip.MP4", "README"}
     assert all("not a supported type" in r for r in skipped.values())
     # a single unsupported file given by name is skipped too, and a missing path fails
     report = index_paths(Home(tmp_path / "home2"), [root / "sheet.xlsx", root / "nope.md"])
@@ -367,9 +367,9 @@ def extract_calls(monkeypatch):
     calls: list[str] = []
     real = run.extract
 
-    def spy(path):
+    def spy(path, ocr=None):
         calls.append(path.name)
-        return real(path)
+        return real(path, ocr)
 
     monkeypatch.setattr(run, "extract", spy)
     return calls
@@ -497,11 +497,11 @@ def _failing_build_fields(monkeypatch, exc: BaseException, on_call: int = 3) -> 
     calls = [0]
     real = run.build_fields
 
-    def flaky(source, topics, hash_):
+    def flaky(source, topics, hash_, ocr=None):
         calls[0] += 1
         if calls[0] == on_call:
             raise exc
-        return real(source, topics, hash_)
+        return real(source, topics, hash_, ocr)
 
     monkeypatch.setattr(run, "build_fields", flaky)
     return calls
@@ -565,9 +565,9 @@ def test_search_keeps_working_during_a_rebuild(kb, monkeypatch):
     seen: list[list[str]] = []
     real = run.build_fields
 
-    def searching(source, topics, hash_):
+    def searching(source, topics, hash_, ocr=None):
         seen.append([h.path for h in service.search("ภาษีป้าย", audience="staff").hits])
-        return real(source, topics, hash_)
+        return real(source, topics, hash_, ocr)
 
     monkeypatch.setattr(run, "build_fields", searching)
     try:
@@ -585,7 +585,7 @@ def test_concurrent_index_runs_are_refused(kb, monkeypatch):
     index_paths(home, [root])
     outcome: list[BaseException | None] = []
 
-    def second_run(n, total, path):
+    def second_run(n, total, path, ocr_pages):
         if n == 1:  # while the first run holds the lock
             try:
                 index_paths(home, [root], rebuild=True)

@@ -18,7 +18,7 @@ def _index_command(group: click.Group) -> None:
     @click.option("--rebuild", is_flag=True, help="Build a fresh index beside the live one, then swap.")
     @pass_ctx
     def index_cmd(ctx, paths, rebuild):
-        """Index files and folders (PDF, DOCX, Markdown, text, HTML)."""
+        """Index files and folders (PDF, DOCX, Markdown, text, HTML; scans and images by OCR)."""
         from kmsearch.engine.indexstore import IndexBusy
         from kmsearch.indexer.run import index_paths
 
@@ -27,9 +27,11 @@ def _index_command(group: click.Group) -> None:
         if err.isatty():
             bar = click.progressbar(length=1, label="indexing", file=err, show_pos=True)
 
-        def progress(n, total, path):
+        def progress(n, total, path, ocr_pages):
             if bar is not None:
                 bar.length = total
+                if ocr_pages:  # scans take seconds a page: show that pages are moving
+                    bar.label = f"indexing ({ocr_pages} scanned pages read)"
                 bar.update(1)
 
         try:
@@ -45,6 +47,11 @@ def _index_command(group: click.Group) -> None:
             click.echo(f"{problem.path}: {problem.reason}", err=True)
         for problem in report.failed:
             click.echo(f"error: {problem.path}: {problem.reason}", err=True)
+        if report.ocr_read or report.ocr_cached:
+            click.echo(f"OCR: {report.ocr_read} scanned pages read, "
+                       f"{report.ocr_cached} taken from the cache", err=True)
+        if report.ocr_missing and any("needs OCR" in p.reason for p in report.failed):
+            click.echo(f"note: {report.ocr_missing}", err=True)
         click.echo(report.summary(), err=True)
         if report.failed:
             sys.exit(1)

@@ -8,6 +8,7 @@ from whoosh import fields
 
 from kmsearch.engine.analysis import ThaiAnalyzer
 from kmsearch.engine.fallback import ThaiGramAnalyzer
+from kmsearch.engine.folding import FoldedAnalyzer
 
 AUDIENCES = ("public", "staff")
 DOC_TYPES = ("manual", "guide", "form", "regulation", "plan", "note", "report")
@@ -51,6 +52,11 @@ MEDIA_TYPES = {
     ".md": "text/markdown; charset=utf-8",
     ".txt": "text/plain",
     ".html": "text/html; charset=utf-8",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".tif": "image/tiff",
+    ".tiff": "image/tiff",
 }
 
 
@@ -92,4 +98,8 @@ def get_schema() -> fields.Schema:
         indexed_at=fields.STORED,
         # character trigrams of title and text, for the substring fallback (engine/fallback.py)
         grams=fields.TEXT(analyzer=ThaiGramAnalyzer(), phrase=False),
+        # Scans: "pages read by OCR/pages" ("" for born-digital text), and the OCR'd text
+        # folded (engine/folding.py) so that words Tesseract misread are still found.
+        ocr=fields.STORED,
+        folded=fields.TEXT(analyzer=FoldedAnalyzer(), phrase=True),
     )
