@@ -17,6 +17,7 @@ from functools import lru_cache
 
 from whoosh import query as q
 
+from kmsearch.engine import folding
 from kmsearch.engine.analysis import analyze
 
 # Field weights: a word in the title says more than one in the body.
@@ -116,7 +117,12 @@ def _term_anywhere(term: str) -> q.Query:
 
 
 def _clause(term: str, parts: tuple[str, ...]) -> q.Query:
-    """The word, or (when it is a compound) all of its top-level parts together."""
+    """The word, or (when it is a compound) all of its top-level parts together; scans
+    also meet it in their folded OCR text (engine/folding.py)."""
+    return folding.clause(term, _exact_clause(term, parts))
+
+
+def _exact_clause(term: str, parts: tuple[str, ...]) -> q.Query:
     whole = _term_anywhere(term)
     if not parts:
         return whole

@@ -61,6 +61,7 @@ class Described:
     superseded_by: str | None = None  # the replacement, when this audience may see it
     superseded_by_title: str | None = None
     superseded: bool = False  # replaced, even when the replacement is hidden from this audience
+    ocr: str = ""  # a scan: "pages read by OCR/pages" (its text may hold OCR mistakes)
 
 
 @dataclass(kw_only=True)
@@ -388,6 +389,7 @@ class SearchService:
             updated=_date(fields.get("updated", "")),
             superseded_by=superseded,
             superseded_by_title=self._title_of(searcher, superseded),
+            ocr=fields.get("ocr") or "",
         )
 
     def _hit(self, searcher, fields: dict, score: float, terms, visible) -> Hit:
