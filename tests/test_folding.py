@@ -29,10 +29,12 @@ def test_query_words_meet_the_folded_text_as_trigrams():
     assert query_grams("tax") == []  # Latin words are not folded
 
 
-def test_a_folded_match_never_adds_to_an_exact_one():
+def test_a_query_word_meets_folded_text_whole_and_weighted_below_exact():
     from whoosh import query as q
 
-    exact = q.Term("content", "ภาษี")
+    exact = q.Term("content", "ภาษีป้าย")
     combined = folding.clause("ภาษีป้าย", exact)
-    assert isinstance(combined, q.DisjunctionMax) and combined.tiebreak == 0.0
+    (folded,) = [c for c in combined.subqueries if c is not exact]
+    assert isinstance(folded, q.Phrase) and folded.words == query_grams("ภาษีป้าย")
+    assert folded.boost < 1.0
     assert folding.clause("ที่", exact) is exact
