@@ -77,7 +77,7 @@ def stored(home: Home) -> dict[str, dict]:
 def found(home: Home, text: str) -> list[str]:
     service = SearchService(home)
     try:
-        return [Path(h.path).name for h in service.search(text, pagelen=50).hits]
+        return [Path(h.path).name for h in service.search(text, audience="staff", pagelen=50).hits]
     finally:
         service.close()
 
