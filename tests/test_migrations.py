@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from alembic import command
+from werkzeug.security import generate_password_hash
 
 from kmsearch.store import accesslog, connect, km, roster
 from kmsearch.store.migration import alembic_config, current, head
@@ -136,4 +137,42 @@ def test_servers_starting_together_migrate_one_at_a_time(database_url):
         assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).all() == [
             (head(),)
         ]
+    engine.dispose()
+
+
+def test_old_style_database_with_rows_upgrades_on_either_backend(database_url):
+    """An old-mechanism database on PostgreSQL too (the README offered it before Alembic).
+
+    Revisions 0001-0003 build the same tables the old steps 1-3 did (same definitions), so
+    running them and writing the old bookkeeping table in place of Alembic's makes one."""
+    engine = sa.create_engine(database_url)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(connection=conn), "0003")
+        conn.execute(sa.text("DROP TABLE alembic_version"))
+        conn.execute(sa.text(
+            "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMP NOT NULL)"
+        ))
+        conn.execute(sa.text(
+            "INSERT INTO schema_version VALUES (1, '2026-01-01'), (2, '2026-01-01'), (3, '2026-02-01')"
+        ))
+        # Rows written as the old code wrote them (today's functions know newer columns).
+        conn.execute(sa.text(
+            "INSERT INTO staff (id, username, full_name, division, position, role, "
+            "password_hash, active, start_date, created_at) VALUES (7, 'somsri', 'สมศรี ใจดี', "
+            "'กองคลัง', '', 'staff', :hash, :active, '2024-10-01', '2024-10-01 08:00:00')"
+        ), {"hash": generate_password_hash("password-1"), "active": True})
+        conn.execute(sa.text(
+            "INSERT INTO access_log (at, staff_id, audience, action, query, results) "
+            "VALUES ('2025-01-05 03:00:00', 7, 'staff', 'search', 'ภาษี', 2)"
+        ))
+        somsri = 7
+    engine.dispose()
+
+    engine = connect(database_url)
+    with engine.begin() as conn:
+        assert current(conn) == head()
+        assert roster.authenticate(conn, "somsri", "password-1")["id"] == somsri
+        assert accesslog.count(conn, "search") == 1
+        command.check(alembic_config(connection=conn))
+    assert "schema_version" not in _tables(engine)
     engine.dispose()
