@@ -6,12 +6,18 @@ alembic command line; `alembic_config(url)` gives a Config for `alembic check` a
 
 from __future__ import annotations
 
+import os
+
 import sqlalchemy as sa
 from alembic import context
 
 from kmsearch.store import metadata
 
 config = context.config
+url = config.get_main_option("sqlalchemy.url")
+if config.config_file_name is not None:
+    # The alembic command line (alembic.ini at the repository root) follows kmsearch's setting.
+    url = os.environ.get("KMSEARCH_DATABASE_URL") or url
 
 
 def _run(connection: sa.Connection) -> None:
@@ -28,7 +34,7 @@ def _run(connection: sa.Connection) -> None:
 
 if context.is_offline_mode():
     context.configure(
-        url=config.get_main_option("sqlalchemy.url"),
+        url=url,
         target_metadata=metadata,
         literal_binds=True,
         render_as_batch=True,
@@ -38,7 +44,7 @@ if context.is_offline_mode():
 elif (given := config.attributes.get("connection")) is not None:
     _run(given)
 else:
-    engine = sa.create_engine(config.get_main_option("sqlalchemy.url"))
+    engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
             _run(conn)
