@@ -7,8 +7,6 @@ import sys
 
 import click
 
-from kmsearch.engine.schema import DOC_TYPE_LABELS
-
 
 def _index_command(group: click.Group) -> None:
     from kmsearch.cli.context import pass_ctx
@@ -122,6 +120,8 @@ def _search_command(group: click.Group) -> None:
 
 
 def _print_readable(result) -> None:
+    from kmsearch.engine.schema import DOC_TYPE_LABELS
+
     if result.corrected:
         click.echo(f"แสดงผลลัพธ์ของ “{result.searched}”  (ค้นหาตามที่พิมพ์ “{result.query}”: "
                    f"kmsearch search --exact ...)")

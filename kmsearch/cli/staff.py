@@ -12,8 +12,20 @@ from datetime import date
 
 import click
 
-from kmsearch.cli.context import pass_ctx
-from kmsearch.store import accesslog, connect, roster
+from kmsearch.cli.context import Lazy, pass_ctx
+
+# roster.ROLES, written out: importing the store (SQLAlchemy) to list them cost every CLI call
+# ~0.2 s. tests/test_cli_startup.py checks that the two agree.
+ROLES = ("staff", "committee", "admin")
+
+accesslog = Lazy("kmsearch.store.accesslog")
+roster = Lazy("kmsearch.store.roster")
+
+
+def connect(url: str):
+    from kmsearch.store import connect
+
+    return connect(url)
 
 
 @contextmanager
@@ -54,7 +66,7 @@ def staff_group() -> None:
 @click.option("--position", default="", help="Job title, e.g. นักวิชาการเงินและบัญชี.")
 @click.option(
     "--role",
-    type=click.Choice(roster.ROLES),
+    type=click.Choice(ROLES),
     default="staff",
     show_default=True,
     help="committee and admin may open the KM dashboard.",

@@ -112,6 +112,13 @@ def parse(text: str) -> ParsedQuery:
     return parsed
 
 
+class Adjacency(q.Phrase):
+    """A phrase that only rewards: query words standing together as in the query. Every
+    document it matches also matches a word clause beside it, so the ranking never needs it
+    to find documents (kmsearch.engine.ranking leaves it out of the match set and of the
+    first-stage candidates, and scores it on the candidates only)."""
+
+
 def _term_anywhere(term: str) -> q.Query:
     return q.Or([q.Term(name, term, boost=b) for name, b in FIELD_BOOSTS.items()])
 
@@ -172,10 +179,10 @@ def build(parsed: ParsedQuery, loose_phrases: bool = False) -> q.Query:
         return q.AndMaybe(required, q.Or(words)) if words else required
     # Words that stand together in the query score more where they stand together in the
     # text (อัตรา กำลัง in แผนอัตรากำลัง, not อัตรา of tax rates and กำลัง elsewhere).
-    together = [q.Phrase("content", list(pair), boost=1.5) for pair in parsed.pairs]
+    together = [Adjacency("content", list(pair), boost=1.5) for pair in parsed.pairs]
     if len(parsed.sequence) > 2:
         # The whole query written as in the text (a name like เบี้ยยังชีพคนพิการ) beats
         # documents that merely share its most frequent pair.
-        together.append(q.Phrase("content", parsed.sequence, boost=3.0))
+        together.append(Adjacency("content", parsed.sequence, boost=3.0))
     # scale rewards documents that meet more of the words (coordination).
     return q.Or(words + together, scale=0.9)

@@ -35,6 +35,8 @@ from whoosh.matching import IntersectionMatcher, ListMatcher, NullMatcher
 from whoosh.query.spans import SpanNear2, SpanWrappingMatcher
 from whoosh.util import make_binary_tree
 
+from kmsearch.engine.query import Adjacency
+
 CANDIDATES = 100  # documents scored exactly beyond the page asked for
 
 
@@ -78,8 +80,10 @@ def matching(
         return _phrase_docs(searcher, node, within, known)
     if isinstance(node, q.Or):
         found: set[int] = set()
-        # Word clauses first; a phrase beside them is then checked only where they missed.
-        for child in sorted(node.subqueries, key=_positional):
+        # Word clauses first; a phrase beside them is then checked only where they missed;
+        # an adjacency reward never (its words are clauses of this Or).
+        children = [c for c in node.subqueries if not isinstance(c, Adjacency)]
+        for child in sorted(children, key=_positional):
             found |= matching(searcher, child, within, (known | found) if known else found)
         return found
     if isinstance(node, q.And):
@@ -95,6 +99,12 @@ def matching(
         return matching(searcher, node.a, within, known)
     docs = set(node.docs(searcher))  # anything else: Whoosh's own boolean evaluation
     return docs if within is None else docs & within
+
+
+def _adjacency(node: q.Query) -> list[Adjacency]:
+    if isinstance(node, Adjacency):
+        return [node]
+    return [a for child in node.children() for a in _adjacency(child)]
 
 
 def _phrase_docs(searcher, node: q.Phrase, within: set[int] | None, known) -> set[int]:
@@ -186,7 +196,7 @@ def map_phrases(node: q.Query, fn) -> q.Query:
     if isinstance(node, q.Phrase):
         return fn(node)
     if isinstance(node, q.Or):
-        subs = [map_phrases(c, fn) for c in node.subqueries]
+        subs = [m for m in (map_phrases(c, fn) for c in node.subqueries) if m is not q.NullQuery]
         return q.Or(subs, boost=node.boost, minmatch=node.minmatch, scale=node.scale)
     if isinstance(node, q.And):
         return q.And([map_phrases(c, fn) for c in node.subqueries], boost=node.boost)
@@ -225,8 +235,15 @@ def _scores(searcher, node: q.Query, docnums: list[int]) -> dict[int, float]:
 
 
 def relaxed(node: q.Query) -> q.Query:
-    """node with every phrase read as all its words: matches a superset, costs no positions."""
-    return map_phrases(node, lambda n: q.And([q.Term(n.fieldname, w) for w in n.words], boost=n.boost))
+    """node for the first stage: every phrase read as all its words (a superset, no
+    positions), adjacency rewards left out (scored on the candidates only)."""
+
+    def fn(n):
+        if isinstance(n, Adjacency):
+            return q.NullQuery
+        return q.And([q.Term(n.fieldname, w) for w in n.words], boost=n.boost)
+
+    return map_phrases(node, fn)
 
 
 # --- the search ----------------------------------------------------------------------------
@@ -244,7 +261,13 @@ def rank(searcher, query: q.Query, allowed: set[int] | None, page: int, pagelen:
         return Ranked(0, [], pagenum, pagecount, counts)
     wanted = pagenum * pagelen
     first = searcher.search(relaxed(query), filter=matched, limit=wanted + CANDIDATES)
-    candidates = sorted(hit.docnum for hit in first)
+    candidates = {hit.docnum for hit in first}
+    # Documents holding a whole query of several words as typed (the largest reward) are
+    # few, and found by position among those holding all its words: always candidates.
+    for node in _adjacency(query):
+        if len(node.words) > 2:
+            candidates |= _phrase_docs(searcher, node, matched, candidates)
+    candidates = sorted(candidates)
     exact = _scores(searcher, query, candidates)
     ordered = sorted(exact.items(), key=lambda kv: (-kv[1], kv[0]))
     return Ranked(total, ordered[wanted - pagelen : wanted], pagenum, pagecount, counts)

@@ -191,7 +191,10 @@ def _best_fix(searcher, reader, norm, spans, i, allowed, work: Work):
                 return best[1] if best else None
             work.lookups -= 1
             candidates = []
-            for c in reader.terms_within("content", word, dist):
+            # prefix=1: the first letter is rarely the mistyped one, and fixing it lets the
+            # automaton skip all but one branch of the term list (a scan of the whole
+            # vocabulary cost ~0.2 s at 2,000 documents).
+            for c in reader.terms_within("content", word, dist, prefix=1):
                 if work.candidates <= 0:
                     break
                 if c != word and len(c) > 1:
