@@ -37,6 +37,7 @@ MIN_CORPUS_DOCS = 20
 # corpus has more distinct words than 30 documents repeated, and compound_parts() caches per
 # word, so copies without new words would flatter the analyzer.
 MARKER_WORDS = 24
+TERMS_FILE = "everyday-terms.txt"  # the synonyms list kept in corpus/, not a document
 COPIES_VERSION = 1  # bump when the way copies are made changes (--keep folders are then rebuilt)
 
 
@@ -91,7 +92,7 @@ def find_templates() -> tuple[str, list[Template], list[str]]:
         notes.append("scripts/build_corpus.py not importable: documents copied verbatim")
     templates = []
     for p in sorted(CORPUS.rglob("*")):
-        if not (p.is_file() and p.suffix.lower() in DOC_SUFFIXES):
+        if not (p.is_file() and p.suffix.lower() in DOC_SUFFIXES) or p.name == TERMS_FILE:
             continue
         rel = p.relative_to(CORPUS).as_posix()
         if rel in by_relpath:

@@ -30,6 +30,7 @@ MAX_FIXES = 3  # unknown words corrected per query
 MAX_LOOKUPS = 8  # vocabulary scans (Levenshtein automata over the term list) per query
 MAX_CANDIDATES = 64  # candidate words examined per query
 MAX_TYPO_WORD = 24  # characters: a longer "word" is not a typo of a dictionary word
+LONG_QUERY_WORDS = 8  # words: beyond this a query is a question, corrected in one place at most
 
 
 class Work:
@@ -128,6 +129,10 @@ def _typos(searcher, raw: str, allowed, work: Work) -> str | None:
     if not spans:
         return None
     reader = searcher.reader()
+    if len(spans) > LONG_QUERY_WORDS:
+        # In a long question an unknown word is far likelier a real word the documents do
+        # not use than a typo: look for one fix only.
+        work.fixes = min(work.fixes, 1)
     replacements: list[tuple[int, int, str]] = []
     i = 0
     while i < len(spans) and work.fixes > 0:
