@@ -314,14 +314,18 @@ def join_lines(text: str, tsv: str) -> str:
     if len(boxes) != len(lines) or not lines:
         return tidy_ocr_text(text)
     left = min(b[0] for b in boxes)
-    right = max(b[2] for b in boxes)
+    # The text's right edge and line height as most lines have them: a speck read as text
+    # widens the page, and marks above and below make boxes of consecutive lines overlap.
+    rights = sorted(b[2] for b in boxes)
+    right = rights[int(0.9 * (len(rights) - 1))]
+    heights = sorted(b[3] - b[1] for b in boxes)
+    height = max(1, heights[len(heights) // 2])
     paragraphs: list[str] = []
     for n, (line, box) in enumerate(zip(lines, boxes, strict=True)):
         if n:
             above = boxes[n - 1]
-            height = max(1, above[3] - above[1])
             full = above[2] - left >= 0.85 * (right - left)
-            below = 0 <= box[1] - above[3] <= 1.5 * height
+            below = 0 < box[1] - above[1] <= 1.6 * height
             if full and below:
                 joined = paragraphs[-1]
                 thai_wrap = _THAI.match(joined[-1]) and _THAI.match(line[0])
