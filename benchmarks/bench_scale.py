@@ -162,7 +162,7 @@ def _text_files_folder(corpus: Path, target: Path) -> int:
     return n
 
 
-def bench_indexing(corpus: Path, work: Path, home: Path, reuse: bool) -> list[str]:
+def bench_indexing(corpus: Path, work: Path, home: Path, reuse: bool, floors: bool = True) -> list[str]:
     from kmsearch.indexer.run import index_paths
 
     from kmsearch.home import Home
@@ -180,6 +180,8 @@ def bench_indexing(corpus: Path, work: Path, home: Path, reuse: bool) -> list[st
                      f"{len(report.failed)} failed): {wall:.1f} s wall, {cpu:.1f} s CPU in this "
                      f"process (PDF/DOCX extraction runs in worker processes)")
         print(lines[-1], flush=True)
+    if not floors:
+        return lines
     texts_dir = work / "textfiles"
     n_text = _text_files_folder(corpus, texts_dir)
     texts = [p.read_text("utf-8", errors="replace") for p in sorted(texts_dir.rglob("*"))
@@ -459,7 +461,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--server-rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=5, help="seconds per server phase")
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--skip", default="", help="comma list of index,search,server,cli")
+    parser.add_argument("--skip", default="", help="comma list of index,floors,search,server,cli")
     args = parser.parse_args(argv)
     corpus, work = Path(args.corpus), Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -471,7 +473,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"kmsearch scale benchmark: {n:,} documents in {corpus}; code {search_module.__file__}")
     print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}")
     sections = [
-        ("index", "== indexing ==", lambda: bench_indexing(corpus, work, home, args.reuse_index)),
+        ("index", "== indexing ==", lambda: bench_indexing(corpus, work, home, args.reuse_index,
+                                                                     "floors" not in skip)),
         ("search", "== in-process search ==", lambda: bench_inprocess(home, args.rounds, n)[0]),
         ("server", "== server ==", lambda: bench_server(home, work, args.clients, args.seconds,
                                                         args.server_rounds, n)),

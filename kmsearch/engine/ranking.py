@@ -56,7 +56,8 @@ class Ranked:
 
 def _term_docs(searcher, fieldname: str, text: str) -> set[int]:
     reader = searcher.reader()
-    if (fieldname, text) not in reader:
+    # An index written before a field existed answers as Whoosh does: nothing there.
+    if fieldname not in searcher.schema or (fieldname, text) not in reader:
         return set()
     return set(reader.postings(fieldname, text).all_ids())
 
@@ -109,6 +110,8 @@ def _adjacency(node: q.Query) -> list[Adjacency]:
 
 def _phrase_docs(searcher, node: q.Phrase, within: set[int] | None, known) -> set[int]:
     """Documents of within (but known) where the phrase occurs, checked by position."""
+    if node.fieldname not in searcher.schema:
+        return set()
     docs = within
     for word in sorted(node.words, key=lambda w: searcher.doc_frequency(node.fieldname, w)):
         found = _term_docs(searcher, node.fieldname, word)
