@@ -14,7 +14,7 @@ from pathlib import Path
 
 from whoosh import query as q
 
-from kmsearch.engine import correction, fallback, indexstore, ranking, synonyms
+from kmsearch.engine import audience_stats, correction, fallback, indexstore, ranking, synonyms
 from kmsearch.engine import query as querymod
 from kmsearch.engine.schema import AUDIENCES, DOC_TYPE_ALIASES, MEDIA_TYPES, file_sha256
 from kmsearch.engine.snippets import make_fragments, substring_fragments
@@ -162,6 +162,7 @@ class _Scope:
     visible: q.Query | None
     allowed: set[int] | None
     seen: set[int] | None
+    ranker: object = None  # the searcher to rank with: audience statistics (audience_stats)
 
 
 def audience_filter(audience: str) -> q.Query | None:
@@ -256,6 +257,7 @@ class SearchService:
             visible=visible,
             allowed=self._allowed(searcher, audience, division, expert, doc_type),
             seen=self._allowed(searcher, audience, None, None, None),
+            ranker=self._ranker(searcher, audience),
         )
         result = self._search_words(searcher, text, scope, max(1, page), pagelen)
         if not exact and result.suggestion and correction.is_weak(searcher, result, visible, flt):
@@ -309,7 +311,10 @@ class SearchService:
                 if extra is not None:
                     whoosh_q = q.Or([whoosh_q, extra])
             for attempt in self._attempts(whoosh_q, parsed):
-                ranked = ranking.rank(searcher, attempt, scope.allowed, page, pagelen, FACETS)
+                ranker = scope.ranker or searcher
+                if isinstance(ranker, audience_stats.AudienceSearcher):
+                    attempt = ranker.visible_query(attempt)  # no coordination from hidden words
+                ranked = ranking.rank(ranker, attempt, scope.allowed, page, pagelen, FACETS)
                 if ranked.total:
                     break
         terms = parsed.highlight_groups() + synonyms.highlight_groups(expansions)
@@ -359,6 +364,17 @@ class SearchService:
             if len(cache) >= 64:  # facet values typed in URLs: keep the cache bounded
                 cache.clear()
             cache[key] = set(searcher.docs_for_query(q.And(narrowed)))
+        return cache[key]
+
+    def _ranker(self, searcher, audience):
+        """The searcher whose scoring statistics count what audience may see, kept per
+        searcher (its word counts are cached on it)."""
+        cache = self._sets(searcher)
+        key = ("ranker", audience)
+        if key not in cache:
+            cache[key] = audience_stats.for_audience(
+                searcher, self._allowed(searcher, audience, None, None, None)
+            )
         return cache[key]
 
     def _sets(self, searcher) -> dict:
