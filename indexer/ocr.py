@@ -31,6 +31,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from kmsearch.indexer.document import Extracted, ExtractionError
+from kmsearch.indexer.pool import kill_with_parent
 
 LANGS = "tha+eng"
 # Thai body text read best from 200-225 dpi here (CER 5.7 % at 200, 8.2 % at 150, 6.6 % at
@@ -213,6 +214,7 @@ class PageReader:
                 [tools().pdftoppm, "-r", str(DPI), "-gray", "-f", str(number), "-l", str(number),
                  str(self.path), prefix],
                 capture_output=True, check=True, timeout=self._remaining(number, total),
+                preexec_fn=kill_with_parent,
             )
         except subprocess.TimeoutExpired:
             raise _Timeout() from None
@@ -350,7 +352,7 @@ def _tesseract(args: list[str], timeout: float) -> str:
     """Run tesseract; its standard output (the text when the output base is stdout)."""
     try:
         out = subprocess.run([tools().tesseract, *args], capture_output=True, timeout=timeout,
-                             env=_ENV)
+                             env=_ENV, preexec_fn=kill_with_parent)
     except subprocess.TimeoutExpired:
         raise _Timeout() from None
     if out.returncode != 0:
@@ -374,7 +376,8 @@ def _orientation(path: str, timeout: float) -> int:
         return 0
     try:
         out = subprocess.run([tools().tesseract, path, "stdout", "--psm", "0"],
-                             capture_output=True, timeout=timeout, env=_ENV)
+                             capture_output=True, timeout=timeout, env=_ENV,
+                             preexec_fn=kill_with_parent)
     except subprocess.TimeoutExpired:
         raise _Timeout() from None
     text = out.stdout.decode(errors="replace")

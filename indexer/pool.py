@@ -41,14 +41,19 @@ WORKER_DIED = (
 )
 
 
-def _die_with_parent(parent_pid: int) -> None:
-    """Worker initializer: end this worker when the index run that started it ends."""
+def kill_with_parent() -> None:
+    """Ask Linux to SIGKILL this process when its parent dies (nothing elsewhere). Also the
+    preexec_fn of the tools a worker runs (ocr.py), so that they die with the worker."""
     if sys.platform.startswith("linux"):
         try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         except (OSError, AttributeError):
-            pass  # no prctl: the watcher thread below still ends the worker
+            pass  # no prctl: a worker's watcher thread below still ends it
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Worker initializer: end this worker when the index run that started it ends."""
+    kill_with_parent()
     if os.getppid() != parent_pid:  # the parent died before the death signal was armed
         os._exit(1)
     if not sys.platform.startswith("linux"):
