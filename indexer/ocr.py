@@ -33,6 +33,8 @@ from pathlib import Path
 from kmsearch.indexer.document import Extracted, ExtractionError
 from kmsearch.indexer.pool import kill_with_parent
 
+from kmsearch.engine.schema import file_sha256
+
 LANGS = "tha+eng"
 # Thai body text read best from 200-225 dpi here (CER 5.7 % at 200, 8.2 % at 150, 6.6 % at
 # 300 on two pages of a bundled PDF): at 300 dpi the marks above large bold headings were
@@ -121,12 +123,7 @@ class PageReader:
         self._cache_file = None
         self._cached: dict[str, str] = {}
         if options.cache_dir is not None:
-            digest = hashlib.sha256()
-            digest.update(f"{tools().signature}\0".encode())
-            with open(path, "rb") as f:
-                for block in iter(lambda: f.read(1 << 20), b""):
-                    digest.update(block)
-            key = digest.hexdigest()
+            key = hashlib.sha256(f"{tools().signature}\0{file_sha256(path)}".encode()).hexdigest()
             self._cache_file = options.cache_dir / key[:2] / f"{key}.json"
             try:
                 self._cached = json.loads(self._cache_file.read_text(encoding="utf-8"))["pages"]

@@ -134,9 +134,7 @@ def content_hash(source: Source, map_bytes: bytes) -> str:
     h = hashlib.sha256()
     # With OCR installed (or upgraded) since the last run, scans are read again.
     h.update(f"{ANALYZER_VERSION}:{ENGINE}:{ocr_tools().signature}\0".encode())
-    with source.file.open("rb") as f:  # in blocks: a huge file must not fill the memory
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
+    h.update(file_sha256(source.file).encode())  # read in blocks: a huge file fits
     side = sidecar_path(source.file)
     h.update(b"\0sidecar\0" + (side.read_bytes() if side.exists() else b""))
     h.update(b"\0map\0" + map_bytes)
