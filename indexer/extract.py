@@ -21,31 +21,32 @@ def _image(path: Path, ocr: OcrOptions | None = None) -> Extracted:
     return extract_image(path, ocr)
 
 
-def _docx(path: Path) -> Extracted:
+def _docx(path: Path, _ocr: OcrOptions | None = None) -> Extracted:
     from kmsearch.indexer.docx import extract_docx
 
     return extract_docx(path)
 
 
-def _md(path: Path) -> Extracted:
+def _md(path: Path, _ocr: OcrOptions | None = None) -> Extracted:
     from kmsearch.indexer.textfiles import extract_markdown
 
     return extract_markdown(path)
 
 
-def _txt(path: Path) -> Extracted:
+def _txt(path: Path, _ocr: OcrOptions | None = None) -> Extracted:
     from kmsearch.indexer.textfiles import extract_text
 
     return extract_text(path)
 
 
-def _html(path: Path) -> Extracted:
+def _html(path: Path, _ocr: OcrOptions | None = None) -> Extracted:
     from kmsearch.indexer.textfiles import extract_html
 
     return extract_html(path)
 
 
-EXTRACTORS: dict[str, Callable[[Path], Extracted]] = {
+# Every extractor takes (path, ocr); only those of PDFs and images use ocr (to read scans).
+EXTRACTORS: dict[str, Callable[[Path, OcrOptions | None], Extracted]] = {
     ".pdf": _pdf,
     ".docx": _docx,
     ".md": _md,
@@ -53,8 +54,6 @@ EXTRACTORS: dict[str, Callable[[Path], Extracted]] = {
     ".html": _html,
     **dict.fromkeys(IMAGE_SUFFIXES, _image),
 }
-# Extractors that can read scans when the run allows OCR.
-_OCR_CAPABLE = (_pdf, _image)
 
 
 def supported(path: Path) -> bool:
@@ -67,10 +66,7 @@ def extract(path: Path, ocr: OcrOptions | None = None) -> Extracted:
     With ocr, scanned pages and images are read by OCR; without, they fail as needing it.
     """
     try:
-        extractor = EXTRACTORS[path.suffix.lower()]
-        if extractor in _OCR_CAPABLE:
-            return extractor(path, ocr)
-        return extractor(path)
+        return EXTRACTORS[path.suffix.lower()](path, ocr)
     except ExtractionError:
         raise
     except (OSError, MemoryError) as e:
