@@ -28,6 +28,7 @@ import resource
 import socket
 import time
 
+from kmsearch.web.pages import ERRORS
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser
 from waitress.server import BaseWSGIServer, create_server
@@ -44,14 +45,12 @@ MAX_BODY_BYTES = 1024 * 1024  # Flask's MAX_CONTENT_LENGTH (64 KB) refuses most 
 LINGER_SECONDS = 2.0  # reading what a refused client still sends, so it reads our answer
 LINGER_BYTES = 16 * 1024 * 1024
 
-# Title and advice of each answer waitress gives itself, in the words of web/pages.py.
+# Title and advice of each answer waitress gives itself: the app's own (web/pages.py), except
+# a 400, which here means a malformed request rather than a stale form, and 501, which only
+# waitress gives.
 THAI_ERRORS = {
+    **ERRORS,
     400: ("คำขอไม่ถูกต้อง", "คำขอไม่ครบถ้วนหรือผิดรูปแบบ กรุณาลองใหม่อีกครั้ง"),
-    408: ("หมดเวลารอคำขอ", "ไม่ได้รับข้อมูลครบถ้วนภายในเวลาที่กำหนด กรุณาลองใหม่อีกครั้ง"),
-    413: ("ข้อมูลที่ส่งมีขนาดใหญ่เกินไป", "กรุณาส่งข้อมูลที่มีขนาดเล็กลง"),
-    414: ("ที่อยู่เว็บยาวเกินไป", "กรุณาใช้คำค้นที่สั้นลง"),
-    431: ("ส่วนหัวของคำขอใหญ่เกินไป", "กรุณาล้างคุกกี้ของเว็บไซต์นี้แล้วลองใหม่"),
-    500: ("ระบบขัดข้อง", "ขออภัยในความไม่สะดวก กรุณาลองใหม่ภายหลัง"),
     501: ("ไม่รองรับคำขอรูปแบบนี้", "กรุณาลองใหม่อีกครั้ง"),
 }
 
