@@ -127,6 +127,11 @@ def _d(day) -> str:
     return fiscal.thai_date(day) if day else "-"
 
 
+def _table_or_note(empty: str, headers: list[str], rows: list, widths: list[float], align=""):
+    """rows as a table, or the note empty when there are none (every list in the report)."""
+    return Table(headers, rows, widths, align) if rows else Para(empty, "note")
+
+
 def _summary_blocks(report: Report) -> list:
     r = report.results
     p = r.period
@@ -194,7 +199,7 @@ def _access_blocks(report: Report, measure: charts.Measure) -> list:
             ],
             [0.36, 0.16, 0.16, 0.14, 0.18],
             "LRRRC",
-        )  # fmt: skip
+        )
     )
     months = [
         [m.label, str(m.total), str(m.accessed), percent_text(m.accessed, m.total)]
@@ -219,32 +224,38 @@ def _activity_blocks(report: Report) -> list:
     blocks: list = [Heading("3. การรับทราบประกาศการจัดการความรู้ (ข้อ 9.1-1)")]
     ack = r.acknowledgement
     blocks.append(Para(f"ผลการดำเนินงาน: {ack.indicator.value_text} — {ack.indicator.result_text}"))
-    if ack.announcements:
-        rows = [[a["title"], fiscal.thai_datetime(a["published_at"])] for a in ack.announcements]
-        blocks.append(Table(["ประกาศที่มีผลในปีงบประมาณ", "วันที่ประกาศ"], rows, [0.65, 0.35]))
-    else:
-        blocks.append(Para(ack.indicator.note, "note"))
+    rows = [[a["title"], fiscal.thai_datetime(a["published_at"])] for a in ack.announcements]
+    blocks.append(
+        _table_or_note(
+            ack.indicator.note, ["ประกาศที่มีผลในปีงบประมาณ", "วันที่ประกาศ"], rows, [0.65, 0.35]
+        )
+    )
 
     blocks.append(Heading("4. การแลกเปลี่ยนเรียนรู้ (ข้อ 9.1-2)"))
-    if r.sessions:
-        rows = [
-            [_d(s["held_on"]), s["topic"], s["division"] or "-", str(s["attendance"])]
-            for s in r.sessions
-        ]
-        blocks.append(
-            Table(
-                ["วันที่", "หัวข้อ", "ส่วนราชการ", "ผู้เข้าร่วม (คน)"], rows, [0.22, 0.42, 0.22, 0.14], "LLLR"
-            )  # fmt: skip
+    rows = [
+        [_d(s["held_on"]), s["topic"], s["division"] or "-", str(s["attendance"])]
+        for s in r.sessions
+    ]
+    blocks.append(
+        _table_or_note(
+            "ไม่มีการบันทึกการแลกเปลี่ยนเรียนรู้ในปีงบประมาณนี้",
+            ["วันที่", "หัวข้อ", "ส่วนราชการ", "ผู้เข้าร่วม (คน)"],
+            rows,
+            [0.22, 0.42, 0.22, 0.14],
+            "LLLR",
         )
-    else:
-        blocks.append(Para("ไม่มีการบันทึกการแลกเปลี่ยนเรียนรู้ในปีงบประมาณนี้", "note"))
+    )
 
     blocks.append(Heading("5. ช่องทางเผยแพร่ความรู้สู่ประชาชน (ข้อ 9.2-1)"))
-    if r.channels:
-        rows = [[c["name"], c["url"] or "-", _d(c["started_on"])] for c in r.channels]
-        blocks.append(Table(["ช่องทาง", "ที่อยู่", "เริ่มเผยแพร่"], rows, [0.4, 0.38, 0.22]))
-    else:
-        blocks.append(Para("ไม่มีช่องทางเผยแพร่ความรู้สู่ประชาชนในปีงบประมาณนี้", "note"))
+    rows = [[c["name"], c["url"] or "-", _d(c["started_on"])] for c in r.channels]
+    blocks.append(
+        _table_or_note(
+            "ไม่มีช่องทางเผยแพร่ความรู้สู่ประชาชนในปีงบประมาณนี้",
+            ["ช่องทาง", "ที่อยู่", "เริ่มเผยแพร่"],
+            rows,
+            [0.4, 0.38, 0.22],
+        )
+    )
 
     blocks.append(Heading("6. คู่มือที่จัดทำขึ้นใหม่ (ข้อ 9.3-1)"))
     blocks.append(
@@ -254,11 +265,15 @@ def _activity_blocks(report: Report) -> list:
             "note",
         )
     )
-    if r.manuals:
-        rows = [[m["title"], m["division"] or "-", _d(m["first_published"])] for m in r.manuals]
-        blocks.append(Table(["ชื่อคู่มือ", "ส่วนราชการ", "เผยแพร่ครั้งแรก"], rows, [0.5, 0.28, 0.22]))
-    else:
-        blocks.append(Para("ไม่มีคู่มือที่จัดทำขึ้นใหม่ในปีงบประมาณนี้", "note"))
+    rows = [[m["title"], m["division"] or "-", _d(m["first_published"])] for m in r.manuals]
+    blocks.append(
+        _table_or_note(
+            "ไม่มีคู่มือที่จัดทำขึ้นใหม่ในปีงบประมาณนี้",
+            ["ชื่อคู่มือ", "ส่วนราชการ", "เผยแพร่ครั้งแรก"],
+            rows,
+            [0.5, 0.28, 0.22],
+        )
+    )
     return blocks
 
 
@@ -266,35 +281,31 @@ def _health_blocks(report: Report) -> list:
     h = report.results.health
     blocks: list = [Heading(f"7. สถานะคลังความรู้ (ณ วันที่ {_d(h.today)})")]
     blocks.append(Heading("7.1 คู่มือที่ไม่ได้ทบทวนเกิน 1 ปี", 2))
-    if h.stale_manuals:
-        rows = [
-            [s.title, s.division or "-", _d(s.updated),
-             "ไม่ระบุ" if s.age_days is None else f"{s.age_days:,}"]
-            for s in h.stale_manuals
-        ]  # fmt: skip
-        blocks.append(
-            Table(
-                ["ชื่อคู่มือ", "ส่วนราชการ", "ปรับปรุงล่าสุด", "อายุ (วัน)"],
-                rows,
-                [0.44, 0.22, 0.2, 0.14],
-                "LLLR",
-            )  # fmt: skip
+    rows = [
+        [s.title, s.division or "-", _d(s.updated),
+         "ไม่ระบุ" if s.age_days is None else f"{s.age_days:,}"]
+        for s in h.stale_manuals
+    ]  # fmt: skip
+    blocks.append(
+        _table_or_note(
+            "ไม่มี",
+            ["ชื่อคู่มือ", "ส่วนราชการ", "ปรับปรุงล่าสุด", "อายุ (วัน)"],
+            rows,
+            [0.44, 0.22, 0.2, 0.14],
+            "LLLR",
         )
-    else:
-        blocks.append(Para("ไม่มี", "note"))
+    )
     blocks.append(Heading("7.2 เอกสารที่ถูกแทนที่ด้วยความรู้ใหม่", 2))
-    if h.superseded:
-        rows = [[s["title"], s["superseded_by_title"] or "-"] for s in h.superseded]
-        blocks.append(Table(["เอกสาร", "แทนที่ด้วย"], rows, [0.5, 0.5]))
-    else:
-        blocks.append(Para("ไม่มี", "note"))
+    rows = [[s["title"], s["superseded_by_title"] or "-"] for s in h.superseded]
+    blocks.append(_table_or_note("ไม่มี", ["เอกสาร", "แทนที่ด้วย"], rows, [0.5, 0.5]))
     blocks.append(Heading("7.3 คำค้นที่ไม่พบผลลัพธ์บ่อยที่สุด", 2))
     for audience, label in AUDIENCE_LABELS.items():
         rows = [[q, f"{n:,}"] for q, n in h.zero_results.get(audience, [])]
-        if rows:
-            blocks.append(Table([f"คำค้นของ{label}", "จำนวนครั้ง"], rows, [0.8, 0.2], "LR"))
-        else:
-            blocks.append(Para(f"คำค้นของ{label}: ไม่มี", "note"))
+        blocks.append(
+            _table_or_note(
+                f"คำค้นของ{label}: ไม่มี", [f"คำค้นของ{label}", "จำนวนครั้ง"], rows, [0.8, 0.2], "LR"
+            )
+        )
     return blocks
 
 
@@ -568,10 +579,14 @@ def _html_block(block, n: int) -> str:
         align = (block.align or "").ljust(len(block.headers), "L")
         head = "".join(f'<th scope="col">{e(h)}</th>' for h in block.headers)
         body = "".join(
-            "<tr>" + "".join(f'<td class="{a}">{e(c).replace(chr(10), "<br>")}</td>' for c, a in zip(row, align, strict=True))
+            "<tr>"
+            + "".join(
+                f'<td class="{a}">{e(c).replace(chr(10), "<br>")}</td>'
+                for c, a in zip(row, align, strict=True)
+            )
             + "</tr>"
             for row in block.rows
-        )  # fmt: skip
+        )
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
     if isinstance(block, Figure):
         return f"<figure>{charts.to_svg(block.chart, f'chart{n}')}</figure>"
