@@ -16,19 +16,14 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
+from kmsearch.engine import thaidate
+
 BANGKOK = timezone(timedelta(hours=7), "Asia/Bangkok")
-BE_OFFSET = 543
+BE_OFFSET = thaidate.BE_OFFSET
 FIRST_MONTH = 10  # October
 
-# The abbreviations and names the Thai civil service writes (same as pythainlp.util.date).
-MONTHS_ABBR = (
-    "ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.",
-    "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค.",
-)  # fmt: skip
-MONTHS_FULL = (
-    "มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน",
-    "กรกฎาคม", "สิงหาคม", "กันยายน", "ตุลาคม", "พฤศจิกายน", "ธันวาคม",
-)  # fmt: skip
+# The month abbreviations the Thai civil service writes: the ones dates are read with.
+MONTHS_ABBR = thaidate.SHORT_MONTHS
 
 
 class FiscalYearError(ValueError):
@@ -144,8 +139,7 @@ def month_end(year: int, month: int) -> date:
 
 def thai_date(day: date, full: bool = True) -> str:
     """'1 ตุลาคม 2565' (full) or '1 ต.ค. 2565': the B.E. date Thai readers expect."""
-    names = MONTHS_FULL if full else MONTHS_ABBR
-    return f"{day.day} {names[day.month - 1]} {be_year(day.year)}"
+    return thaidate.thai_date(day, full=full)
 
 
 def thai_datetime(at_utc: datetime) -> str:
