@@ -41,9 +41,7 @@ def http_error(error: HTTPException):
     title, detail = ERRORS.get(code, (error.name, ""))
     if error.description == "csrf":
         detail = CSRF_MESSAGE
-    if request.path.startswith("/api/"):
-        return {"error": title, "detail": detail}, code
-    return render_template("error.html", code=code, title=title, detail=detail), code
+    return _error_answer(code, title, detail)
 
 
 @bp.app_errorhandler(OperationalError)
@@ -52,7 +50,11 @@ def database_busy(error: OperationalError):
     try again shortly (503 with Retry-After), not read "system error" (500)."""
     current_app.logger.warning("database unavailable for %s: %s", request.path, error.orig)
     title, detail = ERRORS[503]
-    headers = {"Retry-After": str(RETRY_AFTER)}
+    return _error_answer(503, title, detail, {"Retry-After": str(RETRY_AFTER)})
+
+
+def _error_answer(code: int, title: str, detail: str, headers: dict | None = None):
+    """The Thai error page, or JSON for the API so scripts get a readable body too."""
     if request.path.startswith("/api/"):
-        return {"error": title, "detail": detail}, 503, headers
-    return render_template("error.html", code=503, title=title, detail=detail), 503, headers
+        return {"error": title, "detail": detail}, code, headers or {}
+    return render_template("error.html", code=code, title=title, detail=detail), code, headers or {}
