@@ -12,7 +12,8 @@ from pathlib import Path
 
 import yaml
 from kmsearch.indexer.document import Extracted, ExtractionError
-from kmsearch.indexer.textfiles import load_yaml
+from kmsearch.indexer.limits import MAX_METADATA_BYTES
+from kmsearch.indexer.textfiles import load_yaml, read_limited
 
 from kmsearch.engine.schema import AUDIENCES, DOC_TYPE_ALIASES, DOC_TYPES, doc_id_for
 from kmsearch.engine.thai import normalize
@@ -45,7 +46,9 @@ def read_sidecar(path: Path) -> dict:
     if not side.exists():
         return {}
     try:
-        data = load_yaml(side.read_text(encoding="utf-8-sig")) or {}
+        # Read no further than the limit: load_yaml checks it only once the text is in memory.
+        raw = read_limited(side, MAX_METADATA_BYTES, "metadata sidecar")
+        data = load_yaml(raw.decode("utf-8-sig")) or {}
     except UnicodeDecodeError:
         raise ExtractionError(f"bad metadata: {side.name} is not UTF-8 text") from None
     except yaml.YAMLError as e:

@@ -136,7 +136,7 @@ def content_hash(source: Source, map_bytes: bytes) -> str:
     h.update(f"{ANALYZER_VERSION}:{ENGINE}:{ocr_tools().signature}\0".encode())
     h.update(file_sha256(source.file).encode())  # read in blocks: a huge file fits
     side = sidecar_path(source.file)
-    h.update(b"\0sidecar\0" + (side.read_bytes() if side.exists() else b""))
+    h.update(b"\0sidecar\0" + (file_sha256(side).encode() if side.exists() else b""))
     h.update(b"\0map\0" + map_bytes)
     return h.hexdigest()
 
