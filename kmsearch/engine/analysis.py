@@ -206,15 +206,24 @@ class ThaiAnalyzer(Analyzer):
         **kwargs,
     ):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        for term, pos, start, end, _is_part in analyze(value, parts=(mode != "phrase")):
-            token.text = term
-            token.boost = 1.0
-            token.stopped = False
-            if keeporiginal:
-                token.original = term
-            if positions:
-                token.pos = start_pos + pos
-            if chars:
-                token.startchar = start_char + start
-                token.endchar = start_char + end
-            yield token
+        terms = ((t, pos, start, end) for t, pos, start, end, _ in analyze(value, parts=(mode != "phrase")))
+        yield from emit(token, terms, positions=positions, chars=chars, keeporiginal=keeporiginal,
+                        start_pos=start_pos, start_char=start_char)
+
+
+def emit(token: Token, terms, *, positions: bool, chars: bool, keeporiginal: bool,
+         start_pos: int = 0, start_char: int = 0) -> Iterator[Token]:
+    """Fill Whoosh's one reused Token with each (text, position, start, end) of terms and yield
+    it: the loop every analyzer of the schema shares (start None: no character offsets)."""
+    for text, pos, start, end in terms:
+        token.text = text
+        token.boost = 1.0
+        token.stopped = False
+        if keeporiginal:
+            token.original = text
+        if positions:
+            token.pos = start_pos + pos
+        if chars and start is not None:
+            token.startchar = start_char + start
+            token.endchar = start_char + end
+        yield token

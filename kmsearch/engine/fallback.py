@@ -20,6 +20,7 @@ from whoosh import query as q
 from whoosh.analysis import Analyzer, Token
 
 from kmsearch.engine import query as querymod
+from kmsearch.engine.analysis import emit
 from kmsearch.engine.thai import normalize
 
 FIELD = "grams"
@@ -49,15 +50,9 @@ class ThaiGramAnalyzer(Analyzer):
     def __call__(self, value, positions=False, chars=False, keeporiginal=False,
                  removestops=True, start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        for n, gram in enumerate(sorted(grams(normalize(value)))):
-            token.text = gram
-            token.boost = 1.0
-            token.stopped = False
-            if keeporiginal:
-                token.original = gram
-            if positions:
-                token.pos = start_pos + n
-            yield token
+        terms = ((gram, n, None, None) for n, gram in enumerate(sorted(grams(normalize(value)))))
+        yield from emit(token, terms, positions=positions, chars=False, keeporiginal=keeporiginal,
+                        start_pos=start_pos)
 
 
 def available(searcher) -> bool:

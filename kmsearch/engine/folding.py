@@ -16,6 +16,7 @@ import re
 
 from whoosh.analysis import Analyzer, Token
 
+from kmsearch.engine.analysis import emit
 from kmsearch.engine.thai import normalize
 
 FIELD = "folded"
@@ -72,19 +73,19 @@ class FoldedAnalyzer(Analyzer):
                 token.pos = start_pos
             yield token
             return
-        pos = start_pos
-        for run in folded_terms(value):
-            for gram in run:
-                token.text = gram
-                token.boost = 1.0
-                token.stopped = False
-                if positions:
-                    token.pos = pos
-                if chars:
-                    token.startchar = token.endchar = start_char
-                pos += 1
-                yield token
-            pos += N  # runs never join into one phrase
+        yield from emit(token, _terms(value), positions=positions, chars=chars,
+                        keeporiginal=keeporiginal, start_pos=start_pos, start_char=start_char)
+
+
+def _terms(value: str):
+    """(gram, position, 0, 0) of each folded trigram: a gap of N positions between runs, so
+    runs never join into one phrase; no character offsets within the field's text."""
+    pos = 0
+    for run in folded_terms(value):
+        for gram in run:
+            yield gram, pos, 0, 0
+            pos += 1
+        pos += N
 
 
 def query_grams(word: str) -> list[str]:
