@@ -90,8 +90,8 @@ def substrings(text: str) -> list[str]:
     return list(dict.fromkeys(found))[:MAX_SUBSTRINGS]
 
 
-def search(searcher, text: str, flt: q.Query | None, exclude: set[str], limit: int) -> list[tuple[dict, float]]:
-    """(stored fields, score) of documents holding a substring of text, best first.
+def search(searcher, subs: list[str], flt: q.Query | None, exclude: set[str], limit: int) -> list[tuple[dict, float]]:
+    """(stored fields, score) of documents holding one of subs (substrings(text)), best first.
 
     A document scores by the substrings it holds, a longer substring more (the whole run typed
     beats one of its words), and a little by how often; exclude holds doc_ids already shown.
@@ -99,7 +99,7 @@ def search(searcher, text: str, flt: q.Query | None, exclude: set[str], limit: i
     if limit <= 0 or not available(searcher):
         return []
     scores: dict[int, float] = {}
-    for sub in substrings(text):
+    for sub in subs:
         wanted = q.And([q.Term(FIELD, g) for g in sorted(grams(sub))])
         for hit in searcher.search(wanted, filter=flt, limit=MAX_CANDIDATES):
             fields = hit.fields()

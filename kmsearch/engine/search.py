@@ -274,7 +274,8 @@ class SearchService:
     def _add_fallback(self, searcher, result: SearchResult, flt, visible) -> None:
         """Append documents that hold the searched text as a substring, below the word hits."""
         shown = {h.doc_id for h in result.hits}
-        found = fallback.search(searcher, result.searched, flt, shown, result.pagelen - len(result.hits))
+        subs = fallback.substrings(result.searched)  # parsed once, for the search and each snippet
+        found = fallback.search(searcher, subs, flt, shown, result.pagelen - len(result.hits))
         floor = min((h.score for h in result.hits), default=1.0)
         for rank, (fields, _score) in enumerate(found, start=1):
             # Scores below the weakest word hit keep the order: word matches first.
@@ -283,7 +284,7 @@ class SearchService:
                 score=floor * 0.5 / rank,
                 fallback=True,
             )
-            hit.fragments = substring_fragments(fields.get("content", ""), fallback.substrings(result.searched))
+            hit.fragments = substring_fragments(fields.get("content", ""), subs)
             hit.snippet = "".join(t for t, _ in hit.fragments)
             result.hits.append(hit)
         result.total += len(found)
