@@ -172,6 +172,16 @@ def audience_filter(audience: str) -> q.Query | None:
     return q.Term("audience", "public") if audience == "public" else None
 
 
+def _narrowed(audience: str, division, expert, doc_type) -> q.Query | None:
+    """The filter of a search: the audience's, and each facet value asked for (None: all)."""
+    visible = audience_filter(audience)
+    narrowed = [visible] if visible is not None else []
+    for name, value in (("division", division), ("expert", expert), ("doc_type", doc_type)):
+        if value:
+            narrowed.append(q.Term(name, value))
+    return q.And(narrowed) if narrowed else None
+
+
 class SearchService:
     """Searches one home's index; reuses a searcher per thread and follows index swaps."""
 
@@ -247,11 +257,7 @@ class SearchService:
             raise EmptyQueryError("the query is empty: type some words to search for")
         visible = audience_filter(audience)
         doc_type = DOC_TYPE_ALIASES.get(doc_type or "", doc_type)  # คู่มือ filters as manual
-        narrowed = [visible] if visible is not None else []
-        for name, value in (("division", division), ("expert", expert), ("doc_type", doc_type)):
-            if value:
-                narrowed.append(q.Term(name, value))
-        flt = q.And(narrowed) if narrowed else None
+        flt = _narrowed(audience, division, expert, doc_type)
         searcher = self._searcher()
         scope = _Scope(
             visible=visible,
@@ -352,19 +358,15 @@ class SearchService:
 
         Computed inside the search from the audience field, so nothing typed can widen it.
         """
-        visible = audience_filter(audience)
-        narrowed = [visible] if visible is not None else []
-        for name, value in (("division", division), ("expert", expert), ("doc_type", doc_type)):
-            if value:
-                narrowed.append(q.Term(name, value))
-        if not narrowed:
+        narrowed = _narrowed(audience, division, expert, doc_type)
+        if narrowed is None:
             return None
         cache = self._sets(searcher)
         key = (audience, division, expert, doc_type)
         if key not in cache:
             if len(cache) >= 64:  # facet values typed in URLs: keep the cache bounded
                 cache.clear()
-            cache[key] = set(searcher.docs_for_query(q.And(narrowed)))
+            cache[key] = set(searcher.docs_for_query(narrowed))
         return cache[key]
 
     def _ranker(self, searcher, audience):
