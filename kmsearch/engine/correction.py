@@ -17,11 +17,13 @@ from kmsearch.engine import fallback, ranking
 from kmsearch.engine import query as querymod
 
 
-def unmatched_words(searcher, text: str, visible) -> list[str]:
-    """The words of text that no document visible to this searcher matches."""
+def unmatched_words(searcher, text: str, visible, allowed: set[int] | None = None) -> list[str]:
+    """The words of text that no document visible to this searcher matches. allowed: the
+    document numbers visible allows (None: every document); computed here when not given."""
     # Sets of document numbers (kmsearch.engine.ranking), not a Whoosh search per word: a
     # word's compound phrase is then checked by position only where its whole form is absent.
-    allowed = set(searcher.docs_for_query(visible)) if visible is not None else None
+    if visible is not None and allowed is None:
+        allowed = set(searcher.docs_for_query(visible))
     out = []
     for term, parts in querymod.parse(text).words:
         one = querymod.ParsedQuery(words=[(term, parts)])
@@ -30,12 +32,13 @@ def unmatched_words(searcher, text: str, visible) -> list[str]:
     return out
 
 
-def is_weak(searcher, result, visible, flt=None) -> bool:
-    """True when result (of the typed query) deserves to be replaced by its correction."""
+def is_weak(searcher, result, visible, flt=None, allowed: set[int] | None = None) -> bool:
+    """True when result (of the typed query) deserves to be replaced by its correction.
+    allowed: as for unmatched_words (SearchService passes its per-searcher set)."""
     if any(h.via_terms for h in result.hits):
         return False  # an everyday term of the list understood it (อีลาส -> e-LAAS): not a typo
     typed = result.searched or result.query
-    missing = unmatched_words(searcher, typed, visible)
+    missing = unmatched_words(searcher, typed, visible, allowed)
     words = querymod.parse(typed).words
     # Weak: nothing found, or at least half of the words find nothing. In a longer question a
     # word or two that no document has (ทุกคืน, เซ็น) are real words, not typos: the others

@@ -266,7 +266,7 @@ class SearchService:
             ranker=self._ranker(searcher, audience),
         )
         result = self._search_words(searcher, text, scope, max(1, page), pagelen)
-        if not exact and result.suggestion and correction.is_weak(searcher, result, visible, flt):
+        if not exact and result.suggestion and correction.is_weak(searcher, result, visible, flt, scope.seen):
             fixed = self._search_words(
                 searcher, result.suggestion, scope, max(1, page), pagelen, suggesting=False
             )
