@@ -162,14 +162,17 @@ def _text_files_folder(corpus: Path, target: Path) -> int:
     return n
 
 
-def bench_indexing(corpus: Path, work: Path, home: Path, reuse: bool, floors: bool = True) -> list[str]:
+def bench_indexing(corpus: Path, work: Path, home: Path, reuse: bool, floors: bool = True,
+                   full: bool = True, rounds: int = 2) -> list[str]:
     from kmsearch.indexer.run import index_paths
 
     from kmsearch.home import Home
 
     lines = []
     n = count_docs(corpus)
-    if reuse and (home / "indexes" / "CURRENT").exists():
+    if not full:
+        lines.append(f"full index of {n:,} documents: skipped")
+    elif reuse and (home / "indexes" / "CURRENT").exists():
         lines.append(f"full index of {n:,} documents: reused {home}")
     else:
         shutil.rmtree(home, ignore_errors=True)
@@ -184,15 +187,19 @@ def bench_indexing(corpus: Path, work: Path, home: Path, reuse: bool, floors: bo
         return lines
     texts_dir = work / "textfiles"
     n_text = _text_files_folder(corpus, texts_dir)
-    texts = [p.read_text("utf-8", errors="replace") for p in sorted(texts_dir.rglob("*"))
+    from kmsearch.indexer.extract import extract
+
+    # The floor indexes the text kmsearch indexes (front matter and HTML markup taken off by
+    # the extractor), not the raw files: markup would only give the floor more to do.
+    texts = [extract(p).text for p in sorted(texts_dir.rglob("*"))
              if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES]
     chars = sum(map(len, texts))
     text_home = work / "home-textfiles"
     shutil.rmtree(text_home, ignore_errors=True)
-    # Interleaved, best of 2: kmsearch, plain Whoosh, bare segmentation.
+    # Interleaved, best of `rounds`: kmsearch, plain Whoosh, bare segmentation.
     best = {"kmsearch": [], "plain": [], "bare": []}
     segment = _nlpo3()
-    for _ in range(2):
+    for _ in range(rounds):
         shutil.rmtree(text_home, ignore_errors=True)
         t0 = time.perf_counter()
         index_paths(Home(text_home), [texts_dir])
@@ -205,8 +212,7 @@ def bench_indexing(corpus: Path, work: Path, home: Path, reuse: bool, floors: bo
     k, p, b = (min(best[x]) for x in ("kmsearch", "plain", "bare"))
     lines.append(f"text files only ({n_text:,} documents, {chars / 1e6:.1f} M characters): "
                  f"kmsearch {k:.1f} s = x{k / p:.2f} plain Whoosh+nlpo3 ({p:.1f} s) = "
-                 f"x{k / b:.1f} bare nlpo3 segmentation ({b:.2f} s); best of 2, interleaved")
-    from kmsearch.indexer.extract import extract
+                 f"x{k / b:.1f} bare nlpo3 segmentation ({b:.2f} s); best of {rounds}, interleaved")
 
     pdfs = sorted(corpus.rglob("*.pdf"))[:60]
     if pdfs:
@@ -461,7 +467,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--server-rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=5, help="seconds per server phase")
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--skip", default="", help="comma list of index,floors,search,server,cli")
+    parser.add_argument("--skip", default="",
+                        help="comma list of index,full,floors,search,server,cli (full: the index "
+                             "of the whole corpus, before the text-file floors)")
+    parser.add_argument("--index-rounds", type=int, default=2, help="interleaved text-file rounds")
     args = parser.parse_args(argv)
     corpus, work = Path(args.corpus), Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -474,7 +483,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}")
     sections = [
         ("index", "== indexing ==", lambda: bench_indexing(corpus, work, home, args.reuse_index,
-                                                                     "floors" not in skip)),
+                                                                     "floors" not in skip,
+                                                                     "full" not in skip,
+                                                                     args.index_rounds)),
         ("search", "== in-process search ==", lambda: bench_inprocess(home, args.rounds, n)[0]),
         ("server", "== server ==", lambda: bench_server(home, work, args.clients, args.seconds,
                                                         args.server_rounds, n)),

@@ -22,6 +22,7 @@ from kmsearch.indexer.metadata import SIDECAR_SUFFIX, resolve, sidecar_path
 from kmsearch.indexer.ocr import OcrOptions, missing_message
 from kmsearch.indexer.ocr import tools as ocr_tools
 from kmsearch.indexer.pool import WORKER_DIED, imap_ordered
+from kmsearch.indexer.segment_writer import GroupedSegmentWriter
 from kmsearch.indexer.walk import BAD_NAME, files_under, printable, valid_name
 from whoosh import index as whoosh_index
 
@@ -210,7 +211,7 @@ def index_paths(
         fresh = rebuild or live is None or _lacks_fields(live)
         folder = indexstore.new_generation(home) if fresh else None
         target = whoosh_index.open_dir(str(folder)) if fresh else live
-        writer = target.writer(limitmb=256)
+        writer = GroupedSegmentWriter(target, limitmb=256)  # Whoosh's files, written faster
         ocr = OcrOptions(home.ocr_cache_dir, home.ocr_budget)
         report.ocr_missing = missing_message()
         try:

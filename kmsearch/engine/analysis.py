@@ -192,6 +192,23 @@ class ThaiAnalyzer(Analyzer):
     def __hash__(self):
         return hash(ThaiAnalyzer)
 
+    def term_positions(self, value: str) -> dict[str, list[int]]:
+        """Each indexed term of value and its positions, in the order indexing meets them:
+        what Whoosh's formats build from __call__'s tokens, without a Token per term (the
+        index writer's fast path, kmsearch/indexer/segment_writer.py)."""
+        poses: dict[str, list[int]] = {}
+        get = poses.get
+        norm, _offsets = normalize_with_offsets(value)
+        for pos, (word, _start, _end) in enumerate(_words(norm)):
+            # analyze()'s order: the word, then its compound parts at the same position
+            for term in (word, *compound_parts(word)):
+                found = get(term)
+                if found is None:
+                    poses[term] = [pos]
+                else:
+                    found.append(pos)
+        return poses
+
     def __call__(
         self,
         value,

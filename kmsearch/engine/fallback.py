@@ -47,6 +47,11 @@ class ThaiGramAnalyzer(Analyzer):
     def __hash__(self):
         return hash(ThaiGramAnalyzer)
 
+    def distinct_terms(self, value: str) -> set[str]:
+        """The terms __call__ yields, each once: the index writer's fast path
+        (kmsearch/indexer/segment_writer.py) indexes them without a Token each."""
+        return grams(normalize(value))
+
     def __call__(self, value, positions=False, chars=False, keeporiginal=False,
                  removestops=True, start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
