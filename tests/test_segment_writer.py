@@ -68,7 +68,8 @@ def _everything(ix) -> dict:
             )
         for fieldname in r.schema.scorable_names():
             out[("total", fieldname)] = r.field_length(fieldname)
-            out[("max", fieldname)] = r.max_field_length(fieldname)
+            if r.field_length(fieldname):  # Whoosh fails on the maximum of a field never filled
+                out[("max", fieldname)] = r.max_field_length(fieldname)
             out[("lengths", fieldname)] = [r.doc_field_length(d, fieldname) for d in range(r.doc_count_all())]
     return out
 
