@@ -21,8 +21,11 @@ from __future__ import annotations
 
 from math import log
 
+import numpy as np
 from whoosh import query as q
 from whoosh.searching import Searcher
+
+from kmsearch.engine import postings
 
 _TERMS_CACHED = 4096  # words whose public document counts one searcher keeps
 
@@ -37,6 +40,7 @@ class AudienceSearcher(Searcher):
             self._docs = docs if docs is not None else frozenset()
             self._df: dict[tuple[str, object], int] = {}
             self._avgfl: dict[str, float] = {}
+            self._mask: np.ndarray | None = None
 
     def _subsearcher(self, reader):
         # Segment searchers ask their parent (this object) for statistics, as Whoosh's do.
@@ -62,10 +66,19 @@ class AudienceSearcher(Searcher):
                 except ValueError:
                     btext = None
                 if btext is not None and (fieldname, btext) in reader:
-                    docs = self._docs
-                    count = sum(1 for d in reader.postings(fieldname, btext).all_ids() if d in docs)
+                    ids = postings.for_reader(reader).postings(reader, fieldname, btext).ids
+                    count = int(np.count_nonzero(self._visible()[ids]))
             self._df[key] = count
         return self._df[key]
+
+    def _visible(self) -> np.ndarray:
+        """The audience's documents as a mask over document numbers."""
+        if self._mask is None:
+            mask = np.zeros(self.reader().doc_count_all(), dtype=bool)
+            if self._docs:
+                mask[np.fromiter(self._docs, dtype=np.int64, count=len(self._docs))] = True
+            self._mask = mask
+        return self._mask
 
     def idf(self, fieldname, text):
         top = self.get_parent()
@@ -82,7 +95,8 @@ class AudienceSearcher(Searcher):
             return default
         if fieldname not in self._avgfl:
             reader = self.reader()
-            total = sum(reader.doc_field_length(d, fieldname, 0) for d in self._docs)
+            lengths = postings.for_reader(reader).lengths(reader, fieldname)
+            total = float(lengths[self._visible()].sum())
             self._avgfl[fieldname] = total / (len(self._docs) or 1)
         return self._avgfl[fieldname]
 

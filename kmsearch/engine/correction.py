@@ -27,7 +27,7 @@ def unmatched_words(searcher, text: str, visible, allowed: set[int] | None = Non
     out = []
     for term, parts in querymod.parse(text).words:
         one = querymod.ParsedQuery(words=[(term, parts)])
-        if not ranking.matching(searcher, querymod.build(one), allowed):
+        if not ranking.exists(searcher, querymod.build(one), allowed):
             out.append(term)
     return out
 

@@ -1,40 +1,40 @@
-"""Running a query in two stages, so its cost follows the page shown, not the documents matched.
+"""Ranking a query: Whoosh's BM25F scores, computed on whole arrays instead of matcher trees.
 
-A question becomes a dozen word clauses and several adjacency phrases. Whoosh evaluates every
-clause on every matching document, and phrase (span) matching dominated: 1,600 matching
-documents cost a second at 2,000 documents. Here
+A citizen's question becomes a dozen word clauses (each a word in three fields, or the parts
+of a compound standing together) and adjacency phrases. Whoosh evaluates such a tree with
+one Python call per posting per clause and spent most of a search there (a 9-word question
+over 3,600 matching documents: 0.4 s at 10,000 documents). Here the same tree is evaluated
+on numpy arrays (kmsearch.engine.postings reads each word's postings once):
 
-1. the *match set* (for the total and the facet counts) is computed with sets of document
-   numbers: a word clause is its postings; a phrase is checked by position only on documents
-   that have all its words and are not already matched by a cheaper clause beside it (an
-   adjacency reward never needs checking: its words are clauses of their own);
-2. *candidates* are the top CANDIDATES of the relaxed query (every phrase read as "all these
-   words"), collected by Whoosh's top-N collector within the match set;
-3. the exact query -- phrases and all, Whoosh's own scoring -- is evaluated only on those
-   candidates (phrase matchers are confined to them), and they are ordered by that score.
+1. the *match set* (the total, the facet counts) is exact: a word clause is its postings; a
+   phrase is checked by position only on documents that have all its words and that no
+   cheaper clause beside it already matched (an adjacency reward never needs checking: its
+   words are clauses of their own);
+2. every matching document gets the *relaxed* score (every phrase read as "all these words",
+   adjacency rewards left out), and the best CANDIDATES beyond the page are kept, with every
+   document that holds a whole multi-word query as typed (the largest reward);
+3. those candidates get the *exact* score -- phrases checked by position -- and are ordered
+   by it (score, then document number).
 
-So each shown document has exactly the score the whole query gives it. What can differ from
-evaluating everything is only which documents reach stage 3: a document outside the top
-CANDIDATES of the relaxed query that the adjacency rewards would have lifted onto the page.
-benchmarks/bench_scale.py counts how often the first page differs from the exhaustive order.
-
-Scores are Whoosh's (BM25F, field boosts, the Or's coordination bonus) with one deliberate
-difference: Whoosh's collector drops sub-matchers that have run dry, so its coordination bonus
-counted only the phrases that occur somewhere in the index -- in documents the searcher cannot
-see, too, and differently for a top-10 and a full search. Here every term of the query that
-the index holds counts, so a document's score depends on the query and that document alone.
+The scores are Whoosh's own formulas (tests/test_ranking.py compares them with Whoosh's
+matchers): BM25F with Whoosh's one-byte field lengths, the searcher's idf and average field
+lengths (for a citizen, from public documents: audience_stats), boosts, a phrase scoring the
+sum of its words, and the Or's coordination bonus (Whoosh's CoordMatcher formula). That bonus
+counts every term of the query that the index holds, so a document's score depends on the
+query and that document alone (Whoosh's collector dropped clauses that had run dry, which made
+top-10 and full searches disagree). What can differ from scoring every match exactly is only
+which documents reach stage 3; benchmarks/bench_scale.py counts how often the first page does.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 
+import numpy as np
 from whoosh import query as q
-from whoosh.matching import IntersectionMatcher, ListMatcher, NullMatcher
-from whoosh.query.spans import SpanNear2, SpanWrappingMatcher
-from whoosh.util import make_binary_tree
+from whoosh.scoring import BM25F
 
+from kmsearch.engine import postings
 from kmsearch.engine.query import Adjacency
 
 CANDIDATES = 100  # documents scored exactly beyond the page asked for
@@ -51,55 +51,359 @@ class Ranked:
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
 
 
-# --- sets of documents ------------------------------------------------------------------
+@dataclass
+class _Scored:
+    """A query node evaluated on every document."""
+
+    match: np.ndarray  # bool: the node matches the document
+    score: np.ndarray  # float64: its score there (0.0 elsewhere)
+    hits: np.ndarray  # int: term leaves of the node that match there (for coordination)
+    terms: int  # term leaves of the node that the index holds
 
 
-def _term_docs(searcher, fieldname: str, text: str) -> set[int]:
-    reader = searcher.reader()
-    # An index written before a field existed answers as Whoosh does: nothing there.
-    if fieldname not in searcher.schema or (fieldname, text) not in reader:
-        return set()
-    return set(reader.postings(fieldname, text).all_ids())
+class _Ranking:
+    """One ranking call: the searcher's statistics, the shared arrays and this call's caches."""
+
+    def __init__(self, searcher):
+        self.searcher = searcher
+        self.reader = searcher.reader()
+        self.schema = searcher.schema
+        self.data = postings.for_reader(self.reader)
+        self.size = self.data.doccount
+        weighting = searcher.weighting
+        if not isinstance(weighting, BM25F):
+            raise TypeError(f"ranking computes BM25F scores, not {type(weighting).__name__}")
+        self.weighting = weighting
+        self._terms: dict[tuple[str, str], tuple[np.ndarray, np.ndarray] | None] = {}
+        self._phrases: dict[tuple[str, tuple[str, ...]], dict[int, bool]] = {}
+        self._read: dict[tuple[str, str], tuple[dict[int, list[int]], set[int]]] = {}
+
+    # --- terms ---------------------------------------------------------------------------
+    def _btext(self, fieldname: str, text) -> bytes | None:
+        """The term as the index stores it, or None when the index does not hold it."""
+        if fieldname not in self.schema:
+            return None
+        try:
+            btext = self.schema[fieldname].to_bytes(text)
+        except ValueError:
+            return None
+        return btext if (fieldname, btext) in self.reader else None
+
+    def term(self, fieldname: str, text) -> tuple[np.ndarray, np.ndarray] | None:
+        """(documents, BM25F scores) of a term, unboosted; None when the index lacks it."""
+        key = (fieldname, text)
+        if key not in self._terms:
+            btext = self._btext(fieldname, text)
+            if btext is None:
+                self._terms[key] = None
+            else:
+                found = self.data.postings(self.reader, fieldname, btext)
+                self._terms[key] = (found.ids, self._bm25(fieldname, btext, found.ids, found.weights))
+        return self._terms[key]
+
+    def _bm25(self, fieldname, btext, ids, tf) -> np.ndarray:
+        if not self.schema[fieldname].scorable:
+            return tf  # Whoosh's WeightScorer
+        w = self.weighting
+        B = w._field_B.get(fieldname, w.B)
+        K1 = w.K1
+        idf = self.searcher.idf(fieldname, btext)
+        avgfl = self.searcher.avg_field_length(fieldname) or 1
+        fl = self.data.lengths(self.reader, fieldname)[ids]
+        # whoosh.scoring.bm25, operation for operation (the same float results)
+        return idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))
+
+    # --- phrases -------------------------------------------------------------------------
+    def phrase_docs(self, node: q.Phrase, docs: np.ndarray) -> np.ndarray:
+        """Which of docs (sorted document numbers holding all the phrase's words) have its
+        words standing next to each other in order; positions are read for those only."""
+        key = (node.fieldname, tuple(node.words))
+        checked = self._phrases.setdefault(key, {})
+        todo = np.array([d for d in docs.tolist() if d not in checked], dtype=np.int64)
+        if len(todo):
+            found = [self._positions(node.fieldname, w, todo) for w in node.words]
+            for d in todo.tolist():
+                starts = set(found[0].get(d, ()))
+                for i, where in enumerate(found[1:], start=1):
+                    starts &= {p - i for p in where.get(d, ())}
+                    if not starts:
+                        break
+                checked[d] = bool(starts)
+        return np.array([checked[d] for d in docs.tolist()], dtype=bool)
+
+    def _positions(self, fieldname: str, word, docs: np.ndarray) -> dict[int, list[int]]:
+        """Positions of word in docs; each (word, document) read once per call, as the
+        adjacency pairs of a question share their words."""
+        known, read = self._read.setdefault((fieldname, word), ({}, set()))
+        missing = np.array([d for d in docs.tolist() if d not in read], dtype=np.int64)
+        if len(missing):
+            btext = self._btext(fieldname, word)
+            known.update(self.data.positions(self.reader, fieldname, btext, missing))
+            read.update(missing.tolist())
+        return known
+
+    def _words(self, node: q.Phrase) -> list[tuple[np.ndarray, np.ndarray]] | None:
+        if node.fieldname not in self.schema:
+            return None
+        found = [self.term(node.fieldname, w) for w in node.words]
+        return None if any(f is None for f in found) else found
+
+    def _all_words(self, words) -> np.ndarray:
+        mask = np.ones(self.size, dtype=bool)
+        for ids, _scores in words:
+            held = np.zeros(self.size, dtype=bool)
+            held[ids] = True
+            mask &= held
+        return mask
+
+    # --- the match set -------------------------------------------------------------------
+    def matches(self, node: q.Query, within: np.ndarray, known: np.ndarray | None = None) -> np.ndarray:
+        """Documents of within that node matches, exactly, except that positions are not
+        checked on known (documents an enclosing Or matches anyway)."""
+        if isinstance(node, q.Term):
+            found = self.term(node.fieldname, node.text)
+            out = np.zeros(self.size, dtype=bool)
+            if found is not None:
+                out[found[0]] = True
+            return out & within
+        if isinstance(node, q.Phrase):
+            words = self._words(node)
+            if words is None:
+                return np.zeros(self.size, dtype=bool)
+            todo = self._all_words(words) & within
+            if known is not None:
+                todo &= ~known
+            out = np.zeros(self.size, dtype=bool)
+            docs = np.flatnonzero(todo)
+            out[docs[self.phrase_docs(node, docs)]] = True
+            return out
+        if isinstance(node, q.Or):
+            found = np.zeros(self.size, dtype=bool)
+            # Word clauses first; a phrase beside them is then checked only where they
+            # missed; an adjacency reward never (its words are clauses of this Or).
+            children = [c for c in node.subqueries if not isinstance(c, Adjacency)]
+            for child in sorted(children, key=_positional):
+                found |= self.matches(child, within, found if known is None else (known | found))
+            return found
+        if isinstance(node, q.And):
+            docs = within if known is None else within & ~known
+            for child in sorted(node.subqueries, key=_positional):
+                docs = self.matches(child, docs)
+                if not docs.any():
+                    break
+            return docs
+        if isinstance(node, q.AndMaybe):
+            return self.matches(node.a, within, known)
+        if node is q.NullQuery:
+            return np.zeros(self.size, dtype=bool)
+        out = np.zeros(self.size, dtype=bool)  # anything else: Whoosh's own evaluation
+        out[list(node.docs(self.searcher))] = True
+        return out & within
+
+    def exists(self, node: q.Query, within: np.ndarray) -> bool:
+        """Whether node matches a document of within; phrases are checked a few documents at
+        a time, stopping at the first that has one (a suggestion asks this of every word)."""
+        if isinstance(node, q.Phrase):
+            words = self._words(node)
+            if words is None:
+                return False
+            docs = np.flatnonzero(self._all_words(words) & within)
+            for start in range(0, len(docs), 16):
+                if self.phrase_docs(node, docs[start : start + 16]).any():
+                    return True
+            return False
+        if isinstance(node, q.Or):
+            children = [c for c in node.subqueries if not isinstance(c, Adjacency)]
+            return any(self.exists(c, within) for c in sorted(children, key=_positional))
+        if isinstance(node, q.AndMaybe):
+            return self.exists(node.a, within)
+        return bool(self.matches(node, within).any())
+
+    # --- scores --------------------------------------------------------------------------
+    def scored(self, node: q.Query, among: np.ndarray | None) -> _Scored | None:
+        """node evaluated on every document: relaxed (among is None: phrases as all their
+        words, adjacency rewards left out) or exact (phrases checked by position on the
+        documents of among; their score is meant to be read there only). None: nothing."""
+        if isinstance(node, q.Term):
+            found = self.term(node.fieldname, node.text)
+            if found is None:
+                return None
+            ids, scores = found
+            out = _Scored(np.zeros(self.size, dtype=bool), np.zeros(self.size),
+                          np.zeros(self.size, dtype=np.int32), 1)
+            out.match[ids] = True
+            out.score[ids] = scores * node.boost if node.boost != 1.0 else scores
+            out.hits[ids] = 1
+            return out
+        if isinstance(node, q.Phrase):
+            return self._phrase(node, among)
+        if isinstance(node, (q.Or, q.And)):
+            subs = node.subqueries
+            if not subs:
+                return None
+            if len(subs) == 1:  # Whoosh uses the child's matcher as it is (no boost, no bonus)
+                return self.scored(subs[0], among)
+            parts = [self.scored(s, among) for s in subs]
+            if isinstance(node, q.And):
+                if any(p is None for p in parts):
+                    # An intersection with a missing term matches nothing; its other terms
+                    # still count for an enclosing coordination bonus.
+                    return self._nothing(sum(p.terms for p in parts if p is not None))
+                match = np.logical_and.reduce([p.match for p in parts])
+            else:
+                parts = [p for p in parts if p is not None]
+                if not parts:
+                    return None
+                match = np.logical_or.reduce([p.match for p in parts])
+            out = _combined(parts, match)
+            if node.boost != 1.0:
+                out.score *= node.boost
+            if isinstance(node, q.Or) and node.scale and out.terms:
+                out.score = np.where(match, _coordinated(out.score, out.hits, out.terms, node.scale), 0.0)
+            return out
+        if isinstance(node, q.AndMaybe):
+            a, b = self.scored(node.a, among), self.scored(node.b, among)
+            if a is None:
+                return None
+            if b is None:
+                return a
+            both = a.match & b.match
+            return _Scored(a.match, a.score + np.where(both, b.score, 0.0),
+                           a.hits + np.where(both, b.hits, 0), a.terms + b.terms)
+        if node is q.NullQuery:
+            return None
+        raise TypeError(f"ranking cannot score a {type(node).__name__} query")
+
+    def _phrase(self, node: q.Phrase, among) -> _Scored | None:
+        if among is None and isinstance(node, Adjacency):
+            return None  # relaxed: rewards are scored on the candidates only
+        if node.fieldname not in self.schema:
+            return None
+        words = [self.term(node.fieldname, w) for w in node.words]
+        if among is None:
+            # Relaxed: all the words, as an And of the terms would be.
+            if any(w is None for w in words):
+                return self._nothing(sum(1 for w in words if w is not None))
+            match = self._all_words(words)
+        else:
+            if any(w is None for w in words):
+                return None  # Whoosh's phrase matcher: a missing word matches nothing
+            todo = np.flatnonzero(self._all_words(words) & among)
+            match = np.zeros(self.size, dtype=bool)
+            match[todo[self.phrase_docs(node, todo)]] = True
+        score = _tree_sum([_dense(self.size, ids, s) for ids, s in words])
+        score = np.where(match, score * node.boost if node.boost != 1.0 else score, 0.0)
+        hits = np.where(match, len(words), 0).astype(np.int32)
+        return _Scored(match, score, hits, len(words))
+
+    def _nothing(self, terms: int) -> _Scored:
+        size = self.size
+        return _Scored(np.zeros(size, dtype=bool), np.zeros(size), np.zeros(size, dtype=np.int32), terms)
 
 
 def _positional(node: q.Query) -> bool:
     return isinstance(node, q.Phrase) or any(isinstance(n, q.Phrase) for n in node.leaves())
 
 
-def matching(
-    searcher, node: q.Query, within: set[int] | None, known: frozenset[int] | set[int] = frozenset()
-) -> set[int]:
-    """Document numbers of within (all, when None) that node matches.
+def _dense(size: int, ids: np.ndarray, values: np.ndarray) -> np.ndarray:
+    out = np.zeros(size)
+    out[ids] = values
+    return out
 
-    known: documents an enclosing Or matches anyway; positions are not checked there (the
-    result may then leave them out). The top call passes none, so its result is exact.
-    """
-    if isinstance(node, q.Term):
-        docs = _term_docs(searcher, node.fieldname, node.text)
-        return docs if within is None else docs & within
-    if isinstance(node, q.Phrase):
-        return _phrase_docs(searcher, node, within, known)
-    if isinstance(node, q.Or):
-        found: set[int] = set()
-        # Word clauses first; a phrase beside them is then checked only where they missed;
-        # an adjacency reward never (its words are clauses of this Or).
-        children = [c for c in node.subqueries if not isinstance(c, Adjacency)]
-        for child in sorted(children, key=_positional):
-            found |= matching(searcher, child, within, (known | found) if known else found)
-        return found
-    if isinstance(node, q.And):
-        docs = within
-        for i, child in enumerate(sorted(node.subqueries, key=_positional)):
-            docs = matching(searcher, child, docs)
-            if i == 0 and known:
-                docs = docs - known
-            if not docs:
-                return set()
-        return set() if docs is None else docs
-    if isinstance(node, q.AndMaybe):
-        return matching(searcher, node.a, within, known)
-    docs = set(node.docs(searcher))  # anything else: Whoosh's own boolean evaluation
-    return docs if within is None else docs & within
+
+def _tree_sum(arrays: list[np.ndarray]) -> np.ndarray:
+    """Sum in the order of Whoosh's binary matcher tree (make_binary_tree), so equal
+    documents get bit-equal scores either way."""
+    if len(arrays) == 1:
+        return arrays[0]
+    half = len(arrays) // 2
+    return _tree_sum(arrays[:half]) + _tree_sum(arrays[half:])
+
+
+def _combined(parts: list[_Scored], match: np.ndarray) -> _Scored:
+    score = np.zeros(len(match))
+    hits = np.zeros(len(match), dtype=np.int32)
+    for p in parts:
+        score += p.score
+        hits += p.hits
+    return _Scored(match, np.where(match, score, 0.0), np.where(match, hits, 0), sum(p.terms for p in parts))
+
+
+def _coordinated(score: np.ndarray, hits: np.ndarray, terms: int, scale: float) -> np.ndarray:
+    """Whoosh's CoordMatcher bonus ("SQR"): more of the query's terms, higher."""
+    if terms == scale:
+        return np.zeros(len(score))
+    return (score + ((hits - 1) / (terms - scale) ** 2)) * ((terms - 1) / terms)
+
+
+def _mask(size: int, docnums) -> np.ndarray:
+    mask = np.zeros(size, dtype=bool)
+    if docnums:
+        mask[np.fromiter(docnums, dtype=np.int64, count=len(docnums))] = True
+    return mask
+
+
+def _within(ranking: _Ranking, allowed: set[int] | None) -> np.ndarray:
+    if allowed is None:
+        return ranking.data.live
+    return ranking.data.mask_of(allowed, lambda: _mask(ranking.size, allowed) & ranking.data.live)
+
+
+# --- the public functions -----------------------------------------------------------------
+
+
+def matching(searcher, node: q.Query, within: set[int] | None) -> set[int]:
+    """Document numbers of within (all, when None) that node matches."""
+    ranking = _Ranking(searcher)
+    return set(np.flatnonzero(ranking.matches(node, _within(ranking, within))).tolist())
+
+
+def exists(searcher, node: q.Query, within: set[int] | None) -> bool:
+    """Whether node matches any document of within (all, when None)."""
+    ranking = _Ranking(searcher)
+    return ranking.exists(node, _within(ranking, within))
+
+
+def exact_scores(searcher, node: q.Query, docnums: list[int]) -> dict[int, float]:
+    """The exact score of each of docnums that node matches (for benchmarks: scoring every
+    match instead of the candidates)."""
+    ranking = _Ranking(searcher)
+    among = _mask(ranking.size, docnums)
+    scored = ranking.scored(node, among)
+    if scored is None:
+        return {}
+    docs = np.flatnonzero(scored.match & among)
+    return dict(zip(docs.tolist(), scored.score[docs].tolist(), strict=True))
+
+
+def rank(searcher, query: q.Query, allowed: set[int] | None, page: int, pagelen: int,
+         facets: tuple[str, ...] = ()) -> Ranked:
+    """Page `page` (1-based; past the end: the last page) of query's matches within allowed."""
+    ranking = _Ranking(searcher)
+    matched = ranking.matches(query, _within(ranking, allowed))
+    docs = np.flatnonzero(matched)
+    total = len(docs)
+    pagecount = (total + pagelen - 1) // pagelen
+    pagenum = min(max(1, page), max(1, pagecount))
+    counts = facet_counts(searcher, matched, facets, ranking.data)
+    if not total:
+        return Ranked(0, [], pagenum, pagecount, counts)
+    wanted = pagenum * pagelen
+    relaxed = ranking.scored(query, None)
+    first = relaxed.score[docs] if relaxed is not None else np.zeros(total)
+    chosen = docs[np.lexsort((docs, -first))[: wanted + CANDIDATES]]
+    candidates = _mask(ranking.size, chosen.tolist())
+    # Documents holding a whole query of several words as typed (the largest reward) are
+    # few, and found by position among those holding all its words: always candidates.
+    for node in _adjacency(query):
+        if len(node.words) > 2:
+            candidates |= ranking.matches(node, matched, candidates)
+    among = np.flatnonzero(candidates)
+    exact = ranking.scored(query, candidates)
+    scores = exact.score[among] if exact is not None else np.zeros(len(among))
+    order = among[np.lexsort((among, -scores))]
+    shown = order[wanted - pagelen : wanted]
+    return Ranked(total, [(int(d), float(exact.score[d])) for d in shown], pagenum, pagecount, counts)
 
 
 def _adjacency(node: q.Query) -> list[Adjacency]:
@@ -108,188 +412,16 @@ def _adjacency(node: q.Query) -> list[Adjacency]:
     return [a for child in node.children() for a in _adjacency(child)]
 
 
-def _phrase_docs(searcher, node: q.Phrase, within: set[int] | None, known) -> set[int]:
-    """Documents of within (but known) where the phrase occurs, checked by position."""
-    if node.fieldname not in searcher.schema:
-        return set()
-    docs = within
-    for word in sorted(node.words, key=lambda w: searcher.doc_frequency(node.fieldname, w)):
-        found = _term_docs(searcher, node.fieldname, word)
-        docs = found if docs is None else docs & found
-        if not docs:
-            return set()
-    docs = docs - known if known else docs
-    if not docs:
-        return set()
-    return set(_scores(searcher, node, sorted(docs)))
-
-
-# --- exact scores on a few documents -----------------------------------------------------
-
-
-class _Within(q.Phrase):
-    """A phrase whose matcher only looks at the given documents (sorted, global numbers)."""
-
-    def __init__(self, phrase: q.Phrase, docnums: list[int]):
-        super().__init__(phrase.fieldname, phrase.words, slop=phrase.slop, boost=phrase.boost)
-        self.docnums = docnums
-
-    def matcher(self, searcher, context=None):
-        reader = searcher.reader()
-        if any((self.fieldname, w) not in reader for w in self.words):
-            return NullMatcher()  # as Phrase does: a missing word matches nothing
-        offset = _offset(searcher)
-        local = [d - offset for d in self.docnums if 0 <= d - offset < reader.doc_count_all()]
-        if not local:
-            return NullMatcher()
-        ms = [q.Term(self.fieldname, w).matcher(searcher, context) for w in self.words]
-        m = _ConfinedSpans(ms, local)
-        if self.boost != 1.0:
-            from whoosh.matching import WrappingMatcher
-
-            m = WrappingMatcher(m, boost=self.boost)
-        return m
-
-
-class _Listed(ListMatcher):
-    """A list of documents that adds nothing to a score (ListMatcher scores 1.0 when not
-    given weights, and takes a weight of 0.0 for none)."""
-
-    def weight(self):
-        return 0.0
-
-    def score(self):
-        return 0.0
-
-    def block_quality(self):
-        return 0.0
-
-    def max_quality(self):
-        return 0.0
-
-
-class _ConfinedSpans(SpanNear2.SpanNear2Matcher):
-    """Whoosh's phrase matcher with a list of documents in its intersection: it checks
-    positions only on those (a list matcher adds no score and no term)."""
-
-    def __init__(self, ms, docnums):
-        self.ms = ms
-        self.slop, self.ordered, self.mindist = 1, True, 1
-        self.docnums = docnums
-        isect = make_binary_tree(IntersectionMatcher, [_Listed(docnums), *ms])
-        SpanWrappingMatcher.__init__(self, isect)
-
-    def copy(self):
-        return self.__class__([m.copy() for m in self.ms], self.docnums)
-
-
-def _offset(searcher) -> int:
-    parent = searcher.get_parent()
-    if parent is searcher:
-        return 0
-    for sub, offset in parent.leaf_searchers():
-        if sub is searcher:
-            return offset
-    return 0
-
-
-def map_phrases(node: q.Query, fn) -> q.Query:
-    """A copy of node with fn applied to each phrase. Unlike Query.accept, keeps the
-    coordination scale of an Or (accept rebuilds an Or from its subqueries and boost only)."""
-    if isinstance(node, q.Phrase):
-        return fn(node)
-    if isinstance(node, q.Or):
-        subs = [m for m in (map_phrases(c, fn) for c in node.subqueries) if m is not q.NullQuery]
-        return q.Or(subs, boost=node.boost, minmatch=node.minmatch, scale=node.scale)
-    if isinstance(node, q.And):
-        return q.And([map_phrases(c, fn) for c in node.subqueries], boost=node.boost)
-    if isinstance(node, q.AndMaybe):
-        copy = q.AndMaybe(map_phrases(node.a, fn), map_phrases(node.b, fn))
-        copy.boost = node.boost
-        return copy
-    return node.apply(lambda child: map_phrases(child, fn))
-
-
-def _confine(node: q.Query, docnums: list[int]) -> q.Query:
-    return map_phrases(node, lambda n: n if isinstance(n, _Within) else _Within(n, docnums))
-
-
-def _scores(searcher, node: q.Query, docnums: list[int]) -> dict[int, float]:
-    """The score node gives each of docnums (sorted) that it matches, as Whoosh scores it."""
-    confined = _confine(node, docnums)
-    context = searcher.context(needs_current=True)
-    out: dict[int, float] = {}
-    for sub, offset in searcher.leaf_searchers():
-        m = confined.matcher(sub, context)
-        size = sub.doc_count_all()
-        for docnum in docnums:
-            local = docnum - offset
-            if local < 0 or local >= size:
-                continue
-            if not m.is_active():
-                break
-            if m.id() < local:
-                m.skip_to(local)
-                if not m.is_active():
-                    break
-            if m.id() == local:
-                out[docnum] = m.score()
-    return out
-
-
-def relaxed(node: q.Query) -> q.Query:
-    """node for the first stage: every phrase read as all its words (a superset, no
-    positions), adjacency rewards left out (scored on the candidates only)."""
-
-    def fn(n):
-        if isinstance(n, Adjacency):
-            return q.NullQuery
-        return q.And([q.Term(n.fieldname, w) for w in n.words], boost=n.boost)
-
-    return map_phrases(node, fn)
-
-
-# --- the search ----------------------------------------------------------------------------
-
-
-def rank(searcher, query: q.Query, allowed: set[int] | None, page: int, pagelen: int,
-         facets: tuple[str, ...] = ()) -> Ranked:
-    """Page `page` (1-based; past the end: the last page) of query's matches within allowed."""
-    matched = matching(searcher, query, allowed)
-    total = len(matched)
-    pagecount = (total + pagelen - 1) // pagelen
-    pagenum = min(max(1, page), max(1, pagecount))
-    counts = facet_counts(searcher, matched, facets)
-    if not matched:
-        return Ranked(0, [], pagenum, pagecount, counts)
-    wanted = pagenum * pagelen
-    first = searcher.search(relaxed(query), filter=matched, limit=wanted + CANDIDATES)
-    candidates = {hit.docnum for hit in first}
-    # Documents holding a whole query of several words as typed (the largest reward) are
-    # few, and found by position among those holding all its words: always candidates.
-    for node in _adjacency(query):
-        if len(node.words) > 2:
-            candidates |= _phrase_docs(searcher, node, matched, candidates)
-    candidates = sorted(candidates)
-    exact = _scores(searcher, query, candidates)
-    ordered = sorted(exact.items(), key=lambda kv: (-kv[1], kv[0]))
-    return Ranked(total, ordered[wanted - pagelen : wanted], pagenum, pagecount, counts)
-
-
-def facet_counts(searcher, docnums: set[int], names: tuple[str, ...]) -> dict[str, list[tuple[str, int]]]:
-    """Documents per value of each facet field, read from the fields' columns (sortable
-    fields): no grouping of Whoosh results. A comma-separated field counts each value."""
-    reader = searcher.reader()
+def facet_counts(searcher, matched: np.ndarray, names: tuple[str, ...], data=None) -> dict[str, list[tuple[str, int]]]:
+    """Documents per value of each facet field among matched, from the fields' columns
+    (sortable fields): a comma-separated field counts each value."""
+    data = data or postings.for_reader(searcher.reader())
     out: dict[str, list[tuple[str, int]]] = {}
     for name in names:
-        counter: Counter[str] = Counter()
-        column = reader.column_reader(name)
-        for docnum in docnums:
-            value = column[docnum]
-            if isinstance(value, bytes):
-                value = value.decode("utf-8")
-            for v in (value.split(",") if "," in value else (value,)):
-                if v:
-                    counter[v] += 1
-        out[name] = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
+        docs, codes, values = data.column(searcher.reader(), name)
+        counts = np.bincount(codes[matched[docs]], minlength=len(values))
+        out[name] = sorted(
+            ((values[i], int(c)) for i, c in enumerate(counts.tolist()) if c),
+            key=lambda kv: (-kv[1], kv[0]),
+        )
     return out

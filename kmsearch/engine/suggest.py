@@ -62,7 +62,7 @@ def _finds(searcher, text: str, allowed) -> bool:
     parsed = querymod.parse(text)
     if parsed.empty:
         return False
-    return bool(ranking.matching(searcher, querymod.build(parsed), allowed))
+    return ranking.exists(searcher, querymod.build(parsed), allowed)
 
 
 def _in_visible(searcher, name: str, term: str, allowed) -> bool:

@@ -1,0 +1,289 @@
+"""A term's postings and each document's field lengths, read in bulk into numpy arrays.
+
+Whoosh scores through a tree of Python matcher objects, one call per posting per clause: a
+nine-word citizen question costs hundreds of thousands of calls at 10,000 documents. Ranking
+(kmsearch.engine.ranking) instead reads each query word's postings once, block by block, into
+arrays -- document numbers and term frequencies -- and does the BM25F arithmetic on whole
+arrays. Positions are read only for the few documents whose phrases must be checked.
+
+What is read is kept per index generation (`for_reader`) and shared by the server's threads:
+the arrays are never written after they are built, and each thread reads postings through
+its own Whoosh reader (Whoosh's readers share a file object and are not thread-safe).
+The cache is bounded by the number of postings it holds.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.matching import ListMatcher
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.util.numeric import byte_to_length
+
+MAX_CACHED_POSTINGS = 4_000_000  # ~48 MB of document numbers and frequencies per generation
+_GENERATIONS = 2  # the live index and, during a swap, the one before it
+
+# byte_to_length for every byte: the field lengths Whoosh stores are one byte per document
+_LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
+
+
+
+@dataclass(frozen=True)
+class Postings:
+    """One term's postings over the whole index (global document numbers, ascending)."""
+
+    ids: np.ndarray  # live documents holding the term
+    weights: np.ndarray  # the term's frequency in each of them
+    raw_ids: np.ndarray  # every stored posting, deleted documents included
+    blocks: tuple  # (index in raw_ids of a block's first posting, segment number, where)
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False  # shared between threads: nobody may change it
+    return array
+
+
+_EMPTY_IDS = _frozen(np.zeros(0, dtype=np.int64))
+_EMPTY_WEIGHTS = _frozen(np.zeros(0, dtype=np.float64))
+
+
+class IndexData:
+    """The arrays of one index generation (all document numbers are the searcher's global ones)."""
+
+    def __init__(self, reader):
+        self.doccount = reader.doc_count_all()
+        live = np.zeros(self.doccount, dtype=bool)
+        live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
+        self.live = _frozen(live)
+        self._lock = threading.Lock()
+        self._postings: OrderedDict[tuple[str, bytes], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._cached = 0  # postings held in _postings
+        self._lengths: dict[str, np.ndarray] = {}
+        self._columns: dict[str, tuple[np.ndarray, np.ndarray, list[str]]] = {}
+        self._masks: dict[int, tuple[set[int], np.ndarray]] = {}
+
+    # --- postings ---------------------------------------------------------------------------
+    def postings(self, reader, fieldname: str, btext: bytes) -> Postings:
+        """A term's postings (kept until the cache's bound pushes them out)."""
+        key = (fieldname, btext)
+        with self._lock:
+            found = self._postings.get(key)
+            if found is not None:
+                self._postings.move_to_end(key)
+                return found
+        found = self._read_postings(reader, fieldname, btext)
+        with self._lock:
+            if key not in self._postings:
+                self._postings[key] = found
+                self._cached += len(found.raw_ids)
+                while self._cached > MAX_CACHED_POSTINGS and len(self._postings) > 1:
+                    _key, old = self._postings.popitem(last=False)
+                    self._cached -= len(old.raw_ids)
+        return found
+
+    def _read_postings(self, reader, fieldname, btext) -> Postings:
+        ids_parts, weight_parts, blocks = [], [], []
+        count = 0
+        for number, (segment, offset) in enumerate(reader.leaf_readers()):
+            if (fieldname, btext) not in segment:
+                continue
+            for ids, weights, where in _blocks(segment.postings(fieldname, btext)):
+                blocks.append((count, number, where))
+                count += len(ids)
+                ids_parts.append(np.asarray(ids, dtype=np.int64) + offset)
+                weight_parts.append(np.asarray(weights, dtype=np.float64))
+        if not ids_parts:
+            return Postings(_EMPTY_IDS, _EMPTY_WEIGHTS, _EMPTY_IDS, ())
+        raw = _frozen(np.concatenate(ids_parts))
+        weights = np.concatenate(weight_parts)
+        keep = self.live[raw]
+        if keep.all():
+            return Postings(raw, _frozen(weights), raw, tuple(blocks))
+        return Postings(_frozen(raw[keep]), _frozen(weights[keep]), raw, tuple(blocks))
+
+    def positions(self, reader, fieldname: str, btext: bytes, docnums: np.ndarray) -> dict[int, list[int]]:
+        """The positions of a term in each of docnums that holds it.
+
+        Only the blocks holding one of docnums are read, and of those only the values (the
+        document numbers are known from the cached postings): a phrase is checked on a
+        hundred candidates, not on every document holding its words.
+        """
+        term = self.postings(reader, fieldname, btext)
+        raw = term.raw_ids
+        if not len(raw) or not len(docnums):
+            return {}
+        index = np.searchsorted(raw, docnums)
+        present = index < len(raw)
+        present[present] = raw[index[present]] == docnums[present]
+        docs, index = docnums[present], index[present]
+        starts = np.array([b[0] for b in term.blocks], dtype=np.int64)
+        block_of = np.searchsorted(starts, index, side="right") - 1
+        decode = reader.schema[fieldname].format.decode_positions
+        segments = reader.leaf_readers()
+        matchers: dict[int, object] = {}
+        out: dict[int, list[int]] = {}
+        current, values = -1, None
+        for doc, i, blk in zip(docs.tolist(), index.tolist(), block_of.tolist(), strict=True):
+            start, number, where = term.blocks[blk]
+            if blk != current:
+                if callable(where):  # short lists stored inline, or read one by one
+                    values = where()
+                else:
+                    if number not in matchers:
+                        matchers[number] = _leaf(segments[number][0].postings(fieldname, btext))
+                    m = matchers[number]
+                    m._goto(where)
+                    m._read_values()
+                    values = m._values
+                current = blk
+            out[doc] = decode(values[i - start])
+        return out
+
+    def mask_of(self, docnums: set[int], build) -> np.ndarray:
+        """build() -- a mask of the set docnums -- kept while that same set object is asked
+        for again (the search service keeps one set per audience and facet filter)."""
+        key = id(docnums)
+        with self._lock:
+            found = self._masks.get(key)
+            if found is not None and found[0] is docnums:
+                return found[1]
+        mask = _frozen(build())
+        with self._lock:
+            if len(self._masks) >= 16:
+                self._masks.clear()
+            self._masks[key] = (docnums, mask)  # the set is held: its id stays its own
+        return mask
+
+    # --- per-document columns -----------------------------------------------------------
+    def lengths(self, reader, fieldname: str) -> np.ndarray:
+        """Each document's length of fieldname as Whoosh scores it (its one-byte encoding)."""
+        found = self._lengths.get(fieldname)
+        if found is None:
+            lengths = np.zeros(self.doccount, dtype=np.float64)
+            for segment, offset in reader.leaf_readers():
+                size = segment.doc_count_all()
+                lengths[offset : offset + size] = _segment_lengths(segment, fieldname, size)
+            found = self._lengths[fieldname] = _frozen(lengths)
+        return found
+
+    def column(self, reader, fieldname: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """(document numbers, value numbers, values) of a sortable field; a comma-separated
+        value gives a pair per value: facet counts become one bincount."""
+        found = self._columns.get(fieldname)
+        if found is None:
+            docs, codes, values, index = [], [], [], {}
+            column = reader.column_reader(fieldname)
+            for docnum in range(self.doccount):
+                value = column[docnum]
+                if isinstance(value, bytes):
+                    value = value.decode("utf-8")
+                for v in value.split(",") if "," in value else (value,):
+                    if v:
+                        if v not in index:
+                            index[v] = len(values)
+                            values.append(v)
+                        docs.append(docnum)
+                        codes.append(index[v])
+            found = (
+                _frozen(np.array(docs, dtype=np.int64)),
+                _frozen(np.array(codes, dtype=np.int64)),
+                values,
+            )
+            self._columns[fieldname] = found
+        return found
+
+
+def _segment_lengths(segment, fieldname: str, size: int) -> np.ndarray:
+    """One segment's lengths of fieldname (0: no such field in that document)."""
+    try:
+        # Whoosh keeps the lengths as a column of one byte per document: read it whole.
+        from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+
+        column = segment._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+        codes = np.zeros(size, dtype=np.uint8)
+        if column is not None:
+            count = min(column._count, size)
+            codes[:count] = np.frombuffer(column._dbfile.get(column._basepos, count), dtype=np.uint8)
+        return _LENGTH_OF_BYTE[codes]
+    except (AttributeError, ImportError, TypeError, ValueError):
+        # Another codec: one document at a time through the public API.
+        return np.array(
+            [segment.doc_field_length(d, fieldname, 0) or 0 for d in range(size)], dtype=np.float64
+        )
+
+
+def _leaf(matcher):
+    # Deletions: SegmentReader wraps the stored postings in a FilterMatcher; the caller
+    # keeps live documents only.
+    return matcher.child if isinstance(matcher, FilterMatcher) else matcher
+
+
+def _blocks(matcher):
+    """(ids, weights, where) per block of a term's postings, in order (local numbers).
+
+    where finds the block's values again later: the block's position for Whoosh's block
+    reader (read as Whoosh reads it: ids, then weights or values), or a function returning
+    the values.
+    """
+    matcher = _leaf(matcher)
+    if isinstance(matcher, W3LeafMatcher):
+        position = matcher._baseoffset  # where reset() read the first block
+        while matcher.is_active():
+            matcher._read_ids()
+            matcher._read_weights()
+            yield matcher._ids, matcher._weights, position
+            position = matcher._nextoffset
+            matcher._next_block()
+        return
+    if isinstance(matcher, ListMatcher):  # short posting lists are stored inline
+        ids = list(matcher._ids)
+        weights = matcher._weights if matcher._weights is not None else [1.0] * len(ids)
+        values = matcher._values
+        if ids:
+            yield ids, list(weights), (lambda: values)
+        return
+    # Any other matcher: one posting at a time through the public API.
+    ids, weights, values = [], [], []
+    while matcher.is_active():
+        ids.append(matcher.id())
+        weights.append(matcher.weight())
+        values.append(matcher.value())
+        matcher.next()
+    if ids:
+        yield ids, weights, (lambda: values)
+
+
+# --- one IndexData per index generation, shared by threads ------------------------------------
+
+_DATA: OrderedDict[tuple, IndexData] = OrderedDict()
+_DATA_LOCK = threading.Lock()
+
+
+def _generation_key(reader) -> tuple:
+    # Segment ids are random per segment; a deletion changes the deleted count: together
+    # they name exactly what the reader sees.
+    return tuple(
+        (segment.segment().segment_id(), segment.doc_count_all(), segment.doc_count())
+        for segment, _offset in reader.leaf_readers()
+    )
+
+
+def for_reader(reader) -> IndexData:
+    """The shared IndexData of what reader sees (built on first use)."""
+    key = _generation_key(reader)
+    with _DATA_LOCK:
+        found = _DATA.get(key)
+        if found is not None:
+            _DATA.move_to_end(key)
+            return found
+    data = IndexData(reader)
+    with _DATA_LOCK:
+        found = _DATA.setdefault(key, data)
+        _DATA.move_to_end(key)
+        while len(_DATA) > _GENERATIONS:
+            _DATA.popitem(last=False)
+    return found
