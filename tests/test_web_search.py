@@ -171,3 +171,25 @@ def test_security_headers(client):
 
 def test_staff_pages_are_not_cached(staff_client):
     assert staff_client.get("/?q=ภาษี").headers["Cache-Control"] == "private, no-store"
+
+
+def test_bare_route_reads_no_database_for_staff_and_is_still_not_cached(app, staff_client):
+    """/healthz is the load benchmark's bare route: even a signed-in browser's request must
+    not read the roster (the security headers used to), and it is still kept out of caches."""
+    import sqlalchemy as sa
+
+    statements = []
+    engine = app.extensions["kmsearch"].engine
+
+    def count(*_args):
+        statements.append(1)
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = staff_client.get("/healthz")
+        assert response.headers["Cache-Control"] == "private, no-store"
+        assert statements == []
+        staff_client.get("/?q=ภาษี")  # a page still asks the roster who is signed in
+        assert statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)

@@ -94,8 +94,12 @@ def _purge_old_rows(app: Flask, services) -> None:
 
 
 def _security_headers(response):
-    """No inline script anywhere, so a strict policy costs nothing; staff pages are not cached."""
-    from kmsearch.web.auth import current_staff
+    """No inline script anywhere, so a strict policy costs nothing; staff pages are not cached.
+
+    A staff session cookie is enough to forbid caching: asking the roster here would make
+    every answer to a signed-in browser (static files, /healthz) read the database.
+    """
+    from flask import g, session
 
     headers = response.headers
     headers.setdefault(
@@ -106,6 +110,7 @@ def _security_headers(response):
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")  # queries stay off other sites' logs
     headers.setdefault("X-Frame-Options", "DENY")
-    if current_staff() is not None:
+    staff = g.staff if "staff" in g else session.get("staff_id")
+    if staff is not None:
         headers["Cache-Control"] = "private, no-store"
     return response

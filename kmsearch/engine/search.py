@@ -14,7 +14,15 @@ from pathlib import Path
 
 from whoosh import query as q
 
-from kmsearch.engine import audience_stats, correction, fallback, indexstore, ranking, synonyms
+from kmsearch.engine import (
+    audience_stats,
+    correction,
+    fallback,
+    indexstore,
+    ranking,
+    shared,
+    synonyms,
+)
 from kmsearch.engine import query as querymod
 from kmsearch.engine.schema import AUDIENCES, DOC_TYPE_ALIASES, MEDIA_TYPES, file_sha256
 from kmsearch.engine.snippets import make_fragments, substring_fragments
@@ -188,6 +196,11 @@ class SearchService:
     def __init__(self, home: Home):
         self.home = home
         self._local = threading.local()
+        # Shared by all threads, per index generation (engine/shared.py): audiences' and
+        # facet filters' document numbers (bounded: facet values come from URLs), and the
+        # browse lists of every document, one per audience.
+        self._sets_shared = shared.PerGeneration(per_generation=64)
+        self._documents_shared = shared.PerGeneration(per_generation=len(AUDIENCES))
 
     # --- searcher management -----------------------------------------------------------
     def _searcher(self):
@@ -231,7 +244,8 @@ class SearchService:
             searcher.close()
             self._local.searcher = None
             self._local.generation = None
-            self._local.documents = None
+        self._sets_shared.clear()
+        self._documents_shared.clear()
 
     # --- search ------------------------------------------------------------------------
     def search(
@@ -354,20 +368,23 @@ class SearchService:
                 yield alternative
 
     def _allowed(self, searcher, audience, division, expert, doc_type) -> set[int] | None:
-        """Document numbers a search may show (None: all), kept per searcher.
+        """Document numbers a search may show (None: all), shared by the threads reading
+        the same index (never mutated once made).
 
         Computed inside the search from the audience field, so nothing typed can widen it.
         """
         narrowed = _narrowed(audience, division, expert, doc_type)
         if narrowed is None:
             return None
-        cache = self._sets(searcher)
-        key = (audience, division, expert, doc_type)
-        if key not in cache:
-            if len(cache) >= 64:  # facet values typed in URLs: keep the cache bounded
-                cache.clear()
-            cache[key] = set(searcher.docs_for_query(narrowed))
-        return cache[key]
+        return self._shared(
+            self._sets_shared, searcher, (audience, division, expert, doc_type),
+            lambda: frozenset(searcher.docs_for_query(narrowed)),
+        )
+
+    def _shared(self, store: shared.PerGeneration, searcher, key, compute):
+        """store's value of key for the index searcher reads (computed when unknown)."""
+        index = shared.index_key(getattr(self._local, "generation", None), searcher)
+        return compute() if index is None else store.get(index, key, compute)
 
     def _ranker(self, searcher, audience):
         """The searcher whose scoring statistics count what audience may see, kept per
@@ -459,20 +476,20 @@ class SearchService:
     def documents(self, audience: str) -> list[Document]:
         """Every document audience may see (without text), for browsing pages.
 
-        Kept until the index changes: reading every stored document costs ~150 ms at 2,000
-        documents, and the search page's examples and the browse pages ask on every visit.
+        Kept until the index changes, one copy for all threads: reading every stored document
+        costs ~150 ms at 2,000 documents, and the search page's examples and the browse pages
+        ask on every visit.
         """
         visible = audience_filter(audience)
         searcher = self._searcher()
-        cache = getattr(self._local, "documents", None)
-        if cache is None or cache["searcher"] is not searcher:
-            cache = self._local.documents = {"searcher": searcher}
-        if audience not in cache:
+
+        def every_document() -> tuple[Document, ...]:
             everything = visible if visible is not None else q.Every()
             found = searcher.search(everything, limit=None)
             docs = [self._document(searcher, h.fields(), visible, with_text=False) for h in found]
-            cache[audience] = sorted(docs, key=lambda d: (d.division, d.topic, d.title))
-        return list(cache[audience])
+            return tuple(sorted(docs, key=lambda d: (d.division, d.topic, d.title)))
+
+        return list(self._shared(self._documents_shared, searcher, audience, every_document))
 
     def _document(self, searcher, fields: dict, visible, with_text: bool) -> Document:
         return Document(

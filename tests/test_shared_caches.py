@@ -1,0 +1,112 @@
+"""What SearchService derives from the index is computed once and shared by the server's
+threads (kmsearch.engine.shared), bounded, and never outlives the index it was read from."""
+
+from __future__ import annotations
+
+import threading
+
+from kmsearch.indexer.run import index_paths
+
+from kmsearch.engine.search import SearchService
+from kmsearch.engine.shared import PerGeneration
+from kmsearch.home import Home
+from tests import core_fixtures
+
+small_kb = core_fixtures.small_kb
+
+
+def _in_thread(fn):
+    out = {}
+
+    def run():
+        out["value"] = fn()
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join()
+    return out["value"]
+
+
+def test_threads_share_one_browse_list_and_one_set_per_audience(small_kb):
+    service = SearchService(small_kb.home)
+    try:
+        mine = service.documents("public")
+        theirs = _in_thread(lambda: service.documents("public"))
+        # The same objects, not equal copies: one list for the whole server, not one a thread.
+        assert [id(d) for d in mine] == [id(d) for d in theirs]
+        assert {d.audience for d in mine} == {"public"}
+        staff = _in_thread(lambda: service.documents("staff"))
+        assert len(staff) > len(mine)
+
+        searcher = service._searcher()
+        here = service._allowed(searcher, "public", None, None, None)
+
+        def there():
+            return service._allowed(service._searcher(), "public", None, None, None)
+
+        assert _in_thread(there) is here
+        assert isinstance(here, frozenset)  # shared: nobody may change it
+        assert service._allowed(searcher, "staff", None, None, None) is None  # staff see all
+        # The audience is part of the key: a staff filter never answers a citizen.
+        staff_only = service._allowed(searcher, "staff", "กองคลัง", None, None)
+        public_only = service._allowed(searcher, "public", "กองคลัง", None, None)
+        assert public_only < staff_only
+    finally:
+        service.close()
+
+
+def test_facet_values_from_urls_cannot_grow_the_shared_sets(small_kb):
+    service = SearchService(small_kb.home)
+    try:
+        for n in range(200):
+            service.search("ภาษีป้าย", audience="public", division=f"กอง{n}")
+        generations, values = service._sets_shared.size()
+        assert generations == 1 and values <= service._sets_shared.per_generation
+        # The audience set itself is still right after being pushed out.
+        public = service.search("ภาษีป้าย", audience="public", page=1, pagelen=100)
+        assert public.total and all(h.audience == "public" for h in public.hits)
+    finally:
+        service.close()
+
+
+def test_a_thread_on_a_new_index_does_not_get_the_old_generation_values(tmp_path):
+    """Another thread's browse list must follow a document made staff-only by an index run."""
+    root = core_fixtures.write_tree(tmp_path / "kb", {
+        "guide.md": "---\ntitle: คำแนะนำ\naudience: public\n---\nยื่นแบบภาษีป้ายภายในมีนาคม\n",
+        "other.md": "---\ntitle: อื่น\naudience: public\n---\nเบี้ยยังชีพผู้สูงอายุ\n",
+    })
+    home = Home(tmp_path / "home")
+    index_paths(home, [root])
+    service = SearchService(home)
+    try:
+        assert sorted(d.title for d in _in_thread(lambda: service.documents("public"))) == [
+            "คำแนะนำ", "อื่น"]
+        (root / "guide.md").write_text(
+            "---\ntitle: บันทึกภายใน\naudience: staff\n---\nยื่นแบบภาษีป้าย รายชื่อค้างชำระ\n", "utf-8"
+        )
+        index_paths(home, [root])
+        assert [d.title for d in service.documents("public")] == ["อื่น"]
+        assert [d.title for d in _in_thread(lambda: service.documents("public"))] == ["อื่น"]
+        assert _in_thread(lambda: service.search("ภาษีป้าย", audience="public").total) == 0
+    finally:
+        service.close()
+
+
+def test_per_generation_store_keeps_the_newest_indexes_and_bounded_values():
+    store = PerGeneration(per_generation=2, generations=2)
+    calls = []
+
+    def make(v):
+        return lambda: calls.append(v) or v
+
+    assert store.get(("a", 1), "x", make(1)) == 1
+    assert store.get(("a", 1), "x", make(99)) == 1  # computed once
+    store.get(("a", 1), "y", make(2))
+    store.get(("a", 1), "z", make(3))  # pushes out x, the oldest
+    assert store.size() == (1, 2)
+    assert store.get(("a", 1), "x", make(4)) == 4
+    store.get(("a", 2), "x", make(5))
+    store.get(("a", 3), "x", make(6))  # a third index: the least recently used one goes
+    assert store.size()[0] == 2
+    assert store.get(("a", 1), "x", make(7)) == 7
+    assert calls == [1, 2, 3, 4, 5, 6, 7]
