@@ -59,17 +59,23 @@ class _Counting:
         self.scans = 0
         self.candidates = 0
         real_within = SegmentReader.terms_within
+        real_in_memory = suggest.terms_within  # the scan over the shared vocabulary
         real_cost = suggest.typo_cost
 
         def terms_within(reader, *args, **kwargs):
             self.scans += 1
             return real_within(reader, *args, **kwargs)
 
+        def in_memory(*args, **kwargs):
+            self.scans += 1
+            return real_in_memory(*args, **kwargs)
+
         def typo_cost(a, b):
             self.candidates += 1
             return real_cost(a, b)
 
         monkeypatch.setattr(SegmentReader, "terms_within", terms_within)
+        monkeypatch.setattr(suggest, "terms_within", in_memory)
         monkeypatch.setattr(suggest, "typo_cost", typo_cost)
 
 

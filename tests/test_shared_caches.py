@@ -110,3 +110,37 @@ def test_per_generation_store_keeps_the_newest_indexes_and_bounded_values():
     assert store.size()[0] == 2
     assert store.get(("a", 1), "x", make(7)) == 7
     assert calls == [1, 2, 3, 4, 5, 6, 7]
+
+
+def test_typo_scans_in_memory_find_exactly_what_whoosh_finds(small_kb):
+    from kmsearch.engine.suggest import terms_within, vocabulary
+
+    service = SearchService(small_kb.home)
+    try:
+        searcher = service._searcher()
+        terms = vocabulary(searcher)
+        assert list(terms) == sorted(terms) and len(terms) > 100
+        words = {t for t in terms if len(t) >= 3}
+        probes = sorted(words)[::7] + ["ภาษีป่าย", "เบี้ยยังชีบ", "ใบอนุญาด", "zzzz", "กระทบยอด"]
+        for word in probes:
+            for dist in (1, 2):
+                mine = list(terms_within(terms, word, dist, prefix=1))
+                whoosh = list(searcher.reader().terms_within("content", word, dist, prefix=1))
+                assert mine == whoosh, (word, dist)
+        assert list(terms_within((), "ภาษี", 1, prefix=1)) == []
+    finally:
+        service.close()
+
+
+def test_the_vocabulary_is_loaded_once_for_all_threads_and_only_when_a_typo_needs_it(small_kb):
+    service = SearchService(small_kb.home)
+    try:
+        service.search("ภาษีป้าย", audience="public")  # every word known: no scan
+        assert service._vocabulary_shared.size() == (0, 0)
+        typo = service.search("ภาษีป่าย", audience="public")
+        assert typo.suggestion == "ภาษีป้าย" or typo.searched == "ภาษีป้าย"
+        assert service._vocabulary_shared.size() == (1, 1)
+        assert _in_thread(lambda: service.search("ภาษีป่าย", audience="staff").total)
+        assert service._vocabulary_shared.size() == (1, 1)
+    finally:
+        service.close()

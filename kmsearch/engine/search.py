@@ -27,6 +27,7 @@ from kmsearch.engine import query as querymod
 from kmsearch.engine.schema import AUDIENCES, DOC_TYPE_ALIASES, MEDIA_TYPES, file_sha256
 from kmsearch.engine.snippets import make_fragments, substring_fragments
 from kmsearch.engine.suggest import suggest
+from kmsearch.engine.suggest import vocabulary as suggest_vocabulary
 from kmsearch.engine.thaidate import stored_date
 from kmsearch.home import Home
 
@@ -201,6 +202,7 @@ class SearchService:
         # browse lists of every document, one per audience.
         self._sets_shared = shared.PerGeneration(per_generation=64)
         self._documents_shared = shared.PerGeneration(per_generation=len(AUDIENCES))
+        self._vocabulary_shared = shared.PerGeneration(per_generation=1)
 
     # --- searcher management -----------------------------------------------------------
     def _searcher(self):
@@ -246,6 +248,7 @@ class SearchService:
             self._local.generation = None
         self._sets_shared.clear()
         self._documents_shared.clear()
+        self._vocabulary_shared.clear()
 
     # --- search ------------------------------------------------------------------------
     def search(
@@ -350,7 +353,9 @@ class SearchService:
             total=ranked.total,
             hits=hits,
             suggestion=(
-                suggest(searcher, text, parsed, scope.visible, scope.seen) if suggesting else None
+                suggest(searcher, text, parsed, scope.visible, scope.seen, self._vocabulary(searcher))
+                if suggesting
+                else None
             ),
             facets=ranked.facets,
             page=ranked.pagenum,
@@ -385,6 +390,14 @@ class SearchService:
         """store's value of key for the index searcher reads (computed when unknown)."""
         index = shared.index_key(getattr(self._local, "generation", None), searcher)
         return compute() if index is None else store.get(index, key, compute)
+
+    def _vocabulary(self, searcher):
+        """What suggest() scans for typos: the content terms, loaded when first needed and
+        shared by the threads reading the same index (every audience: suggest() itself keeps
+        to the documents the searcher may see)."""
+        return lambda: self._shared(
+            self._vocabulary_shared, searcher, "content", lambda: suggest_vocabulary(searcher)
+        )
 
     def _ranker(self, searcher, audience):
         """The searcher whose scoring statistics count what audience may see, kept per

@@ -12,10 +12,13 @@ vocabulary scans and MAX_CANDIDATES candidate words are examined per search.
 
 from __future__ import annotations
 
+import bisect
 import re
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 
 from whoosh import query as q
+from whoosh.automata import lev
 
 from kmsearch.engine import query as querymod
 from kmsearch.engine import ranking
@@ -34,12 +37,40 @@ LONG_QUERY_WORDS = 8  # words: beyond this a query is a question, corrected in o
 
 
 class Work:
-    """What one suggestion may still spend (see the module docstring)."""
+    """What one suggestion may still spend (see the module docstring), and where its
+    vocabulary scans look (see terms_within)."""
 
-    def __init__(self):
+    def __init__(self, vocabulary: Callable[[], Sequence[str]] | None = None):
         self.lookups = MAX_LOOKUPS
         self.candidates = MAX_CANDIDATES
         self.fixes = MAX_FIXES
+        self.vocabulary = vocabulary
+
+
+def vocabulary(searcher, fieldname: str = "content") -> tuple[str, ...]:
+    """Every term of fieldname, in the index's order (sorted by code point, as UTF-8 bytes
+    sort): what terms_within walks in memory. About 37,000 terms at 2,000 documents."""
+    return tuple(t.decode("utf-8") for t in searcher.reader().lexicon(fieldname))
+
+
+def terms_within(terms: Sequence[str], word: str, maxdist: int, prefix: int = 0) -> Iterator[str]:
+    """The terms within maxdist edits of word sharing its first prefix characters: Whoosh's
+    reader.terms_within (the same Levenshtein automaton, walked the same way), with the
+    next term at or after each of the automaton's candidates found by bisection in a sorted
+    list in memory instead of a binary search of the term file on disk (3x faster)."""
+    if not terms:
+        return
+    dfa = lev.levenshtein_automaton(word, maxdist, prefix).to_dfa()
+    match = dfa.next_valid_string(terms[0])
+    while match:
+        i = bisect.bisect_left(terms, match)
+        if i == len(terms):
+            return
+        term = terms[i]
+        if match == term:
+            yield match
+            term += "\0"
+        match = dfa.next_valid_string(term)
 
 
 def suggest(
@@ -48,13 +79,16 @@ def suggest(
     parsed: querymod.ParsedQuery,
     visible: q.Query | None,
     allowed: set[int] | None = None,
+    terms: Callable[[], Sequence[str]] | None = None,
 ) -> str | None:
     """A better query for raw, or None. allowed: the document numbers visible allows (None:
-    every document); computed here when not given."""
+    every document); computed here when not given. terms: gives the content vocabulary
+    (vocabulary()) when a scan needs it, e.g. from a cache shared per index; without it
+    scans read the term file."""
     if visible is not None and allowed is None:
         allowed = set(searcher.docs_for_query(visible))
     raw = raw[: querymod.MAX_QUERY_CHARS]
-    work = Work()
+    work = Work(terms)
     return _keyboard_layout(searcher, raw, allowed) or _typos(searcher, raw, allowed, work)
 
 
@@ -199,7 +233,12 @@ def _best_fix(searcher, reader, norm, spans, i, allowed, work: Work):
             # prefix=1: the first letter is rarely the mistyped one, and fixing it lets the
             # automaton skip all but one branch of the term list (a scan of the whole
             # vocabulary cost ~0.2 s at 2,000 documents).
-            for c in reader.terms_within("content", word, dist, prefix=1):
+            found = (
+                terms_within(work.vocabulary(), word, dist, prefix=1)
+                if work.vocabulary is not None
+                else reader.terms_within("content", word, dist, prefix=1)
+            )
+            for c in found:
                 if work.candidates <= 0:
                     break
                 if c != word and len(c) > 1:
