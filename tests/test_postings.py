@@ -1,0 +1,67 @@
+"""Postings read in bulk (kmsearch.engine.postings): the same numbers Whoosh's matchers give,
+kept once per index generation for every thread, and bounded."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from whoosh.formats import Positions
+
+from kmsearch.engine import postings
+from tests import core_fixtures
+
+corpus_kb = core_fixtures.corpus_kb
+
+
+@pytest.mark.parametrize("positions", [[0], [3, 4, 5], [1, 90, 91, 4000], list(range(0, 3000, 7))])
+def test_positions_decode_as_whoosh_decodes_them(positions):
+    fmt = Positions()
+    value = fmt.encode(positions)
+    assert postings._position_decoder(fmt)(value) == fmt.decode_positions(value) == positions
+    # Whoosh stores the value without pickle's last byte: both read that too.
+    assert postings._position_decoder(fmt)(value[:-1]) == positions
+
+
+def _terms(reader, fieldname, limit=40):
+    return [t for _i, t in zip(range(limit), reader.lexicon(fieldname), strict=False)]
+
+
+def test_postings_and_positions_equal_whoosh_matchers(corpus_kb):
+    searcher = corpus_kb.service._searcher()
+    reader = searcher.reader()
+    data = postings.for_reader(reader)
+    checked = 0
+    for btext in _terms(reader, "content"):
+        m = reader.postings("content", btext)
+        ids, weights, positions = [], [], {}
+        while m.is_active():
+            ids.append(m.id())
+            weights.append(m.weight())
+            positions[m.id()] = m.value_as("positions")
+            m.next()
+        got = data.postings(reader, "content", btext)
+        assert got.ids.tolist() == ids and got.weights.tolist() == pytest.approx(weights)
+        # positions of every other document, read by block
+        wanted = np.array(ids[::2], dtype=np.int64)
+        assert data.positions(reader, "content", btext, wanted) == {d: positions[d] for d in ids[::2]}
+        checked += 1
+    assert checked == 40
+
+
+def test_one_index_generation_is_read_once_for_every_thread(corpus_kb):
+    service = corpus_kb.service
+    ix = service._open_live()
+    with ix.searcher() as a, ix.searcher() as b:  # two readers, as two server threads have
+        assert a.reader() is not b.reader()
+        assert postings.for_reader(a.reader()) is postings.for_reader(b.reader())
+
+
+def test_the_postings_kept_are_bounded(corpus_kb, monkeypatch):
+    monkeypatch.setattr(postings, "MAX_CACHED_POSTINGS", 30)
+    reader = corpus_kb.service._searcher().reader()
+    data = postings.IndexData(reader)  # a private one: the shared one stays as it is
+    for btext in _terms(reader, "content", 200):
+        data.postings(reader, "content", btext)
+    largest = max(len(p.raw_ids) for p in data._postings.values())
+    assert data._cached <= max(30, largest) and len(data._postings) < 200
+    assert data._cached == sum(len(p.raw_ids) for p in data._postings.values())
