@@ -188,3 +188,28 @@ def test_an_index_of_several_segments_with_deletions_ranks_as_whoosh_does(tmp_pa
             # scores rounded, then by document number.
             expected = sorted(everything.items(), key=lambda kv: (-round(kv[1], 9), kv[0]))[:5]
             assert [d for d, _s in ranked.page] == [d for d, _s in expected], text
+
+
+def test_documents_are_scored_exactly_only_until_the_page_is_certain(corpus_kb, monkeypatch):
+    """The page equals scoring every match, while positions are read for fewer documents
+    than match: the upper bound rules the rest out."""
+    searcher = corpus_kb.service._searcher()
+    exact_sizes = []
+    scored = ranking._Ranking.scored
+
+    def counting(self, node, domain, exact):
+        if exact and node is query:
+            exact_sizes.append(len(domain))
+        return scored(self, node, domain, exact)
+
+    monkeypatch.setattr(ranking._Ranking, "scored", counting)
+    pruned = 0
+    for text in ["เทศบาล", "ภาษี", "ขั้นตอนการขอรับเบี้ยยังชีพผู้สูงอายุ", "ประชาชนยื่นคำร้อง"]:
+        query = querymod.build(querymod.parse(text))
+        exact_sizes.clear()
+        ranked = ranking.rank(searcher, query, None, 1, 3)
+        everything = whoosh_scores(searcher, query, list(range(searcher.doc_count_all())))
+        expected = sorted(everything.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+        assert [d for d, _s in ranked.page] == [d for d, _s in expected], text
+        pruned += sum(exact_sizes) < ranked.total
+    assert pruned >= 2

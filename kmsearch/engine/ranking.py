@@ -10,11 +10,13 @@ on numpy arrays (kmsearch.engine.postings reads each word's postings once):
    phrase is checked by position only on documents that have all its words and that no
    cheaper clause beside it already matched (an adjacency reward never needs checking: its
    words are clauses of their own);
-2. every matching document gets the *relaxed* score (every phrase read as "all these words",
-   adjacency rewards left out), and the best CANDIDATES beyond the page are kept, with every
-   document that holds a whole multi-word query as typed (the largest reward);
-3. those candidates get the *exact* score -- phrases checked by position -- and are ordered
-   by it (score, then document number).
+2. every matching document gets an *upper bound* of its score without reading positions
+   (each phrase counted as matched where all its words are);
+3. documents are scored *exactly* -- phrases checked by position -- in order of that bound,
+   until the next bound cannot beat the last document of the page (see _best). The page is
+   then exactly what scoring every match would give; only a bounded number of documents is
+   scored exactly (CANDIDATES beyond the page), which matters only when thousands of
+   near-identical documents tie.
 
 The scores are Whoosh's own formulas (tests/test_ranking.py compares them with Whoosh's
 matchers): BM25F with Whoosh's one-byte field lengths, the searcher's idf and average field
@@ -22,8 +24,7 @@ lengths (for a citizen, from public documents: audience_stats), boosts, a phrase
 sum of its words, and the Or's coordination bonus (Whoosh's CoordMatcher formula). That bonus
 counts every term of the query that the index holds, so a document's score depends on the
 query and that document alone (Whoosh's collector dropped clauses that had run dry, which made
-top-10 and full searches disagree). What can differ from scoring every match exactly is only
-which documents reach stage 3; benchmarks/bench_scale.py counts how often the first page does.
+top-10 and full searches disagree).
 """
 
 from __future__ import annotations
@@ -77,6 +78,8 @@ class _Ranking:
         self._terms: dict[tuple[str, str], tuple[np.ndarray, np.ndarray] | None] = {}
         self._phrases: dict[tuple[str, tuple[str, ...]], dict[int, bool]] = {}
         self._read: dict[tuple[str, str], tuple[dict[int, list[int]], set[int]]] = {}
+        self._domain_terms: dict[tuple, tuple[np.ndarray, np.ndarray] | None] = {}
+        self._domains: list[np.ndarray] = []
 
     # --- terms ---------------------------------------------------------------------------
     def _btext(self, fieldname: str, text) -> bytes | None:
@@ -220,35 +223,35 @@ class _Ranking:
         return bool(self.matches(node, within).any())
 
     # --- scores --------------------------------------------------------------------------
-    def scored(self, node: q.Query, among: np.ndarray | None) -> _Scored | None:
-        """node evaluated on every document: relaxed (among is None: phrases as all their
-        words, adjacency rewards left out) or exact (phrases checked by position on the
-        documents of among; their score is meant to be read there only). None: nothing."""
+    def scored(self, node: q.Query, domain: np.ndarray, exact: bool) -> _Scored | None:
+        """node evaluated on the documents of domain (sorted document numbers; the arrays
+        of the result are aligned with it). Exact: phrases checked by position. Otherwise an
+        upper bound of the exact score, computed without positions: every phrase counts as
+        matched where all its words are (the same arithmetic, so never below the exact
+        score: every term is non-negative and the coordination bonus grows with both the
+        score and the terms matched). None: the node scores nothing."""
         if isinstance(node, q.Term):
-            found = self.term(node.fieldname, node.text)
+            found = self._on(node.fieldname, node.text, domain)
             if found is None:
                 return None
-            ids, scores = found
-            out = _Scored(np.zeros(self.size, dtype=bool), np.zeros(self.size),
-                          np.zeros(self.size, dtype=np.int32), 1)
-            out.match[ids] = True
-            out.score[ids] = scores * node.boost if node.boost != 1.0 else scores
-            out.hits[ids] = 1
-            return out
+            match, score = found
+            if node.boost != 1.0:
+                score = score * node.boost
+            return _Scored(match, score, match.astype(np.int32), 1)
         if isinstance(node, q.Phrase):
-            return self._phrase(node, among)
+            return self._phrase(node, domain, exact)
         if isinstance(node, (q.Or, q.And)):
             subs = node.subqueries
             if not subs:
                 return None
             if len(subs) == 1:  # Whoosh uses the child's matcher as it is (no boost, no bonus)
-                return self.scored(subs[0], among)
-            parts = [self.scored(s, among) for s in subs]
+                return self.scored(subs[0], domain, exact)
+            parts = [self.scored(s, domain, exact) for s in subs]
             if isinstance(node, q.And):
                 if any(p is None for p in parts):
                     # An intersection with a missing term matches nothing; its other terms
                     # still count for an enclosing coordination bonus.
-                    return self._nothing(sum(p.terms for p in parts if p is not None))
+                    return self._nothing(len(domain), sum(p.terms for p in parts if p is not None))
                 match = np.logical_and.reduce([p.match for p in parts])
             else:
                 parts = [p for p in parts if p is not None]
@@ -262,7 +265,7 @@ class _Ranking:
                 out.score = np.where(match, _coordinated(out.score, out.hits, out.terms, node.scale), 0.0)
             return out
         if isinstance(node, q.AndMaybe):
-            a, b = self.scored(node.a, among), self.scored(node.b, among)
+            a, b = self.scored(node.a, domain, exact), self.scored(node.b, domain, exact)
             if a is None:
                 return None
             if b is None:
@@ -274,41 +277,49 @@ class _Ranking:
             return None
         raise TypeError(f"ranking cannot score a {type(node).__name__} query")
 
-    def _phrase(self, node: q.Phrase, among) -> _Scored | None:
-        if among is None and isinstance(node, Adjacency):
-            return None  # relaxed: rewards are scored on the candidates only
+    def _on(self, fieldname: str, text, domain: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """(holds, unboosted score) of a term for each document of domain; None: no such term."""
+        key = (fieldname, text, id(domain))
+        if key not in self._domain_terms:
+            found = self.term(fieldname, text)
+            if found is None:
+                self._domain_terms[key] = None
+            else:
+                ids, scores = found
+                if len(domain) == self.size:  # every document: scatter
+                    match = np.zeros(self.size, dtype=bool)
+                    score = np.zeros(self.size)
+                    match[ids] = True
+                    score[ids] = scores
+                else:  # a few documents: look them up
+                    at = np.minimum(np.searchsorted(ids, domain), max(len(ids) - 1, 0))
+                    match = ids[at] == domain if len(ids) else np.zeros(len(domain), dtype=bool)
+                    score = np.where(match, scores[at], 0.0) if len(ids) else np.zeros(len(domain))
+                self._domain_terms[key] = (match, score)
+            self._domains.append(domain)  # keeps id(domain) from being reused in this call
+        return self._domain_terms[key]
+
+    def _phrase(self, node: q.Phrase, domain: np.ndarray, exact: bool) -> _Scored | None:
         if node.fieldname not in self.schema:
             return None
-        words = [self.term(node.fieldname, w) for w in node.words]
-        if among is None:
-            # Relaxed: all the words, as an And of the terms would be.
-            if any(w is None for w in words):
-                return self._nothing(sum(1 for w in words if w is not None))
-            match = self._all_words(words)
-        else:
-            if any(w is None for w in words):
-                return None  # Whoosh's phrase matcher: a missing word matches nothing
-            todo = np.flatnonzero(self._all_words(words) & among)
-            match = np.zeros(self.size, dtype=bool)
-            match[todo[self.phrase_docs(node, todo)]] = True
-        score = _tree_sum([_dense(self.size, ids, s) for ids, s in words])
+        words = [self._on(node.fieldname, w, domain) for w in node.words]
+        if any(w is None for w in words):
+            return None  # Whoosh's phrase matcher: a missing word matches nothing
+        match = np.logical_and.reduce([held for held, _s in words])
+        if exact:
+            todo = np.flatnonzero(match)
+            match = np.zeros(len(domain), dtype=bool)
+            match[todo[self.phrase_docs(node, domain[todo])]] = True
+        score = _tree_sum([s for _held, s in words])
         score = np.where(match, score * node.boost if node.boost != 1.0 else score, 0.0)
-        hits = np.where(match, len(words), 0).astype(np.int32)
-        return _Scored(match, score, hits, len(words))
+        return _Scored(match, score, np.where(match, len(words), 0).astype(np.int32), len(words))
 
-    def _nothing(self, terms: int) -> _Scored:
-        size = self.size
+    def _nothing(self, size: int, terms: int) -> _Scored:
         return _Scored(np.zeros(size, dtype=bool), np.zeros(size), np.zeros(size, dtype=np.int32), terms)
 
 
 def _positional(node: q.Query) -> bool:
     return isinstance(node, q.Phrase) or any(isinstance(n, q.Phrase) for n in node.leaves())
-
-
-def _dense(size: int, ids: np.ndarray, values: np.ndarray) -> np.ndarray:
-    out = np.zeros(size)
-    out[ids] = values
-    return out
 
 
 def _tree_sum(arrays: list[np.ndarray]) -> np.ndarray:
@@ -365,15 +376,13 @@ def exists(searcher, node: q.Query, within: set[int] | None) -> bool:
 
 
 def exact_scores(searcher, node: q.Query, docnums: list[int]) -> dict[int, float]:
-    """The exact score of each of docnums that node matches (for benchmarks: scoring every
-    match instead of the candidates)."""
+    """The exact score of each of docnums that node matches."""
     ranking = _Ranking(searcher)
-    among = _mask(ranking.size, docnums)
-    scored = ranking.scored(node, among)
+    domain = np.array(sorted(docnums), dtype=np.int64)
+    scored = ranking.scored(node, domain, exact=True)
     if scored is None:
         return {}
-    docs = np.flatnonzero(scored.match & among)
-    return dict(zip(docs.tolist(), scored.score[docs].tolist(), strict=True))
+    return dict(zip(domain[scored.match].tolist(), scored.score[scored.match].tolist(), strict=True))
 
 
 def rank(searcher, query: q.Query, allowed: set[int] | None, page: int, pagelen: int,
@@ -389,27 +398,39 @@ def rank(searcher, query: q.Query, allowed: set[int] | None, page: int, pagelen:
     if not total:
         return Ranked(0, [], pagenum, pagecount, counts)
     wanted = pagenum * pagelen
-    relaxed = ranking.scored(query, None)
-    first = relaxed.score[docs] if relaxed is not None else np.zeros(total)
-    chosen = docs[np.lexsort((docs, -first))[: wanted + CANDIDATES]]
-    candidates = _mask(ranking.size, chosen.tolist())
-    # Documents holding a whole query of several words as typed (the largest reward) are
-    # few, and found by position among those holding all its words: always candidates.
-    for node in _adjacency(query):
-        if len(node.words) > 2:
-            candidates |= ranking.matches(node, matched, candidates)
-    among = np.flatnonzero(candidates)
-    exact = ranking.scored(query, candidates)
-    scores = exact.score[among] if exact is not None else np.zeros(len(among))
-    order = among[np.lexsort((among, -scores))]
-    shown = order[wanted - pagelen : wanted]
-    return Ranked(total, [(int(d), float(exact.score[d])) for d in shown], pagenum, pagecount, counts)
+    best = _best(ranking, query, docs, wanted)
+    return Ranked(total, best[wanted - pagelen : wanted], pagenum, pagecount, counts)
 
 
-def _adjacency(node: q.Query) -> list[Adjacency]:
-    if isinstance(node, Adjacency):
-        return [node]
-    return [a for child in node.children() for a in _adjacency(child)]
+def _best(ranking: _Ranking, query: q.Query, docs: np.ndarray, wanted: int) -> list[tuple[int, float]]:
+    """The `wanted` best of docs (the match set) by exact score, then document number.
+
+    Every document gets an upper bound of its score without reading positions; documents are
+    scored exactly in order of that bound, a growing batch at a time, until the next bound
+    cannot beat the wanted-th exact score -- the page is then exactly what scoring every
+    match would give. At most wanted + CANDIDATES documents are scored exactly: past that
+    (thousands of near-equal documents) the best of those is shown.
+    """
+    upper = ranking.scored(query, docs, exact=False)
+    bound = upper.score if upper is not None else np.zeros(len(docs))
+    order = np.lexsort((docs, -bound))
+    limit = min(len(docs), wanted + CANDIDATES)
+    pool: list[tuple[float, int]] = []  # (-score, docnum) of the documents scored exactly
+    done, batch = 0, max(wanted, 16)
+    while done < limit:
+        if len(pool) >= wanted:
+            kth_score, kth_doc = -pool[wanted - 1][0], pool[wanted - 1][1]
+            nxt = order[done]
+            if bound[nxt] < kth_score or (bound[nxt] == kth_score and docs[nxt] > kth_doc):
+                break
+        take = order[done : min(done + batch, limit)]
+        domain = np.sort(docs[take])
+        exact = ranking.scored(query, domain, exact=True)
+        pool += zip((-exact.score[exact.match]).tolist(), domain[exact.match].tolist(), strict=True)
+        pool.sort()
+        done += len(take)
+        batch *= 2
+    return [(doc, -negative) for negative, doc in pool[:wanted]]
 
 
 def facet_counts(searcher, matched: np.ndarray, names: tuple[str, ...], data=None) -> dict[str, list[tuple[str, int]]]:
