@@ -249,8 +249,8 @@ def _exhaustive_ids(service, text: str, audience: str) -> list[str] | None:
 
 
 def _forget_postings() -> None:
-    """Drop the postings read so far (kmsearch.engine.postings), keeping the per-generation
-    columns: each query then reads its words' postings from the index again."""
+    """Drop the postings and positions read so far (kmsearch.engine.postings), keeping the
+    per-generation columns: each query then reads its words' postings from the index again."""
     try:
         from kmsearch.engine import postings
     except ImportError:
@@ -259,6 +259,9 @@ def _forget_postings() -> None:
         with data._lock:
             data._postings.clear()
             data._cached = 0
+            if hasattr(data, "_values"):  # the positions of posting blocks read lately
+                data._values.clear()
+                data._cached_values = 0
 
 
 def bench_inprocess(home: Path, rounds: int, n_docs: int) -> tuple[list[str], dict]:

@@ -29,6 +29,7 @@ from whoosh.system import _INT_SIZE
 from whoosh.util.numeric import byte_to_length
 
 MAX_CACHED_POSTINGS = 4_000_000  # ~48 MB of document numbers and frequencies per generation
+MAX_CACHED_VALUES = 400_000  # positions of ~3,000 posting blocks (~20 MB)
 _GENERATIONS = 2  # the live index and, during a swap, the one before it
 
 # byte_to_length for every byte: the field lengths Whoosh stores are one byte per document
@@ -69,6 +70,8 @@ class IndexData:
         self._lengths: dict[str, np.ndarray] = {}
         self._columns: dict[str, tuple[np.ndarray, np.ndarray, list[str]]] = {}
         self._masks: dict[int, tuple[set[int], np.ndarray]] = {}
+        self._values: OrderedDict[tuple[str, bytes, int], list] = OrderedDict()
+        self._cached_values = 0  # postings' values held in _values
 
     # --- postings ---------------------------------------------------------------------------
     def postings(self, reader, fieldname: str, btext: bytes) -> Postings:
@@ -134,18 +137,36 @@ class IndexData:
         for doc, i, blk in zip(docs.tolist(), index.tolist(), block_of.tolist(), strict=True):
             start, number, where = term.blocks[blk]
             if blk != current:
-                if callable(where):  # short lists stored inline, or read one by one
-                    values = where()
-                else:
-                    if number not in matchers:
-                        matchers[number] = _leaf(segments[number][0].postings(fieldname, btext))
-                    m = matchers[number]
-                    m._goto(where)
-                    m._read_values()
-                    values = m._values
+                key = (fieldname, btext, blk)
+                with self._lock:
+                    values = self._values.get(key)
+                    if values is not None:
+                        self._values.move_to_end(key)
+                if values is None:
+                    if callable(where):  # short lists stored inline, or read one by one
+                        values = where()
+                    else:
+                        if number not in matchers:
+                            matchers[number] = _leaf(segments[number][0].postings(fieldname, btext))
+                        m = matchers[number]
+                        m._goto(where)
+                        m._read_values()
+                        values = m._values
+                    self._keep_values(key, values)
                 current = blk
             out[doc] = decode(values[i - start])
         return out
+
+    def _keep_values(self, key, values) -> None:
+        # Reading a block means unpickling all of it (ids, frequencies and positions):
+        # the positions of the blocks read lately are kept, bounded by their count.
+        with self._lock:
+            if key not in self._values:
+                self._values[key] = values
+                self._cached_values += len(values)
+                while self._cached_values > MAX_CACHED_VALUES and len(self._values) > 1:
+                    _key, old = self._values.popitem(last=False)
+                    self._cached_values -= len(old)
 
     def mask_of(self, docnums: set[int], build) -> np.ndarray:
         """build() -- a mask of the set docnums -- kept while that same set object is asked
