@@ -291,14 +291,14 @@ class SearchService:
                 fixed.query, fixed.searched, fixed.suggestion = text, result.suggestion, result.suggestion
                 result = fixed
         if result.page <= 1 and result.total < fallback.FEW:  # Whoosh numbers an empty page 0
-            self._add_fallback(searcher, result, flt, visible)
+            self._add_fallback(searcher, result, scope.allowed, visible)
         return result
 
-    def _add_fallback(self, searcher, result: SearchResult, flt, visible) -> None:
+    def _add_fallback(self, searcher, result: SearchResult, allowed, visible) -> None:
         """Append documents that hold the searched text as a substring, below the word hits."""
         shown = {h.doc_id for h in result.hits}
         subs = fallback.substrings(result.searched)  # parsed once, for the search and each snippet
-        found = fallback.search(searcher, subs, flt, shown, result.pagelen - len(result.hits))
+        found = fallback.search(searcher, subs, allowed, shown, result.pagelen - len(result.hits))
         floor = min((h.score for h in result.hits), default=1.0)
         for rank, (fields, _score) in enumerate(found, start=1):
             # Scores below the weakest word hit keep the order: word matches first.
