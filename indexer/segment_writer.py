@@ -40,11 +40,12 @@ class _Term:
     1) keeps only its ids, and `same` holds the (weight, value) they share.
     """
 
-    __slots__ = ("docs", "weights", "ends", "blob", "same")
+    __slots__ = ("docs", "weights", "ends", "blob", "same", "ordered")
 
     def __init__(self, same: tuple[float, bytes] | None = None):
         self.docs = array("q")
         self.same = same
+        self.ordered = True  # docnums ascending: documents arrive in docnum order
         if same is None:
             self.weights = array("d")
             self.ends = array("Q")  # end of each posting's value in blob
@@ -53,6 +54,8 @@ class _Term:
             self.weights = self.ends = self.blob = None
 
     def add(self, docnum, weight, vbytes):
+        if self.docs and docnum < self.docs[-1]:
+            self.ordered = False
         if self.same is not None:
             if (weight, vbytes or b"") == self.same:
                 self.docs.append(docnum)
@@ -75,23 +78,25 @@ class _Term:
 
     def dump(self) -> tuple:
         if self.same is not None:
-            return self.docs.tobytes(), self.same
-        return self.docs.tobytes(), self.weights.tobytes(), self.ends.tobytes(), bytes(self.blob)
+            return self.ordered, self.docs.tobytes(), self.same
+        return self.ordered, self.docs.tobytes(), self.weights.tobytes(), self.ends.tobytes(), bytes(self.blob)
 
     @classmethod
     def load(cls, state: tuple) -> _Term:
-        if len(state) == 2:
-            term = cls(state[1])
-            term.docs.frombytes(state[0])
-            return term
-        term = cls()
-        term.docs.frombytes(state[0])
-        term.weights.frombytes(state[1])
-        term.ends.frombytes(state[2])
-        term.blob = bytearray(state[3])
+        if len(state) == 3:
+            term = cls(state[2])
+        else:
+            term = cls()
+            term.weights.frombytes(state[2])
+            term.ends.frombytes(state[3])
+            term.blob = bytearray(state[4])
+        term.ordered = state[0]
+        term.docs.frombytes(state[1])
         return term
 
     def extend(self, other: _Term) -> None:
+        if not other.ordered or (self.docs and other.docs and other.docs[0] < self.docs[-1]):
+            self.ordered = False
         if self.same is not None and other.same == self.same:
             self.docs.extend(other.docs)
             return
@@ -116,7 +121,7 @@ class _Term:
             starts = [0, *self.ends[:-1]]
             docs, weights = self.docs, list(self.weights)
             values = [blob[a:b] for a, b in zip(starts, self.ends, strict=True)]
-        if any(docs[i] > docs[i + 1] for i in range(n - 1)):  # merged segments came later
+        if not self.ordered:  # e.g. the same term through two paths
             order = sorted(range(n), key=docs.__getitem__)
             docs = array("q", [docs[i] for i in order])
             weights = [weights[i] for i in order]
@@ -125,13 +130,18 @@ class _Term:
 
 
 class GroupedPostings:
-    """Stands in for Whoosh's PostingPool: add() takes the same 5-tuples."""
+    """Stands in for Whoosh's PostingPool: add() takes the same 5-tuples; the writer's fast
+    paths add a document's terms of one field at once (add_field_terms, add_same)."""
 
     def __init__(self, tempstore, limitmb: int = 128):
         self.tempstore = tempstore
         self.limit = limitmb * 1024 * 1024
         self.size = 0
         self.terms: dict[tuple[str, bytes], _Term] = {}
+        # Terms added by the fast paths, keyed by text (encoded once per term, when folded
+        # into self.terms): field -> text -> _Term, and (field, (weight, value)) -> text -> ids.
+        self.texts: dict[str, dict[str, _Term]] = {}
+        self.same: dict[tuple[str, tuple[float, bytes]], dict[str, array]] = {}
         self.runs: list[str] = []
         self.fieldnames: set[str] = set()
 
@@ -148,26 +158,68 @@ class GroupedPostings:
         if self.size > self.limit:
             self._spill()
 
-    def add_same(self, fieldname: str, words, docnum: int, same: tuple[float, bytes]) -> None:
-        """One posting of docnum for each of words, all with the weight and value of same."""
-        terms = self.terms
-        added = 0
-        for word in words:
-            key = (fieldname, word.encode("utf-8"))
-            term = terms.get(key)
+    def add_field_terms(self, fieldname: str, docnum: int, items) -> None:
+        """Postings of one document in one field: (text, weight, value bytes) per term."""
+        terms = self.texts.get(fieldname)
+        if terms is None:
+            terms = self.texts[fieldname] = {}
+            self.fieldnames.add(fieldname)
+        size = 0
+        for text, weight, vbytes in items:
+            term = terms.get(text)
             if term is None:
-                term = terms[key] = _Term(same)
-                added += 1
-            if term.same is same or term.same == same:
-                term.docs.append(docnum)
-            else:
-                term.add(docnum, *same)
-        self.fieldnames.add(fieldname)
-        self.size += added * _TERM_BYTES + len(words) * _SAME_POSTING_BYTES
+                term = terms[text] = _Term()
+                size += _TERM_BYTES + 3 * len(text)
+            term.docs.append(docnum)
+            term.weights.append(weight)
+            blob = term.blob
+            blob += vbytes
+            term.ends.append(len(blob))
+            size += _POSTING_BYTES + len(vbytes)
+        self.size += size
         if self.size > self.limit:
             self._spill()
 
+    def add_same(self, fieldname: str, words, docnum: int, same: tuple[float, bytes]) -> None:
+        """One posting of docnum for each of words, all with the weight and value of same."""
+        group = self.same.get((fieldname, same))
+        if group is None:
+            group = self.same[(fieldname, same)] = {}
+            self.fieldnames.add(fieldname)
+        before = len(group)
+        for word in words:
+            ids = group.get(word)
+            if ids is None:
+                ids = group[word] = array("q")
+            ids.append(docnum)
+        self.size += (len(group) - before) * _TERM_BYTES + len(words) * _SAME_POSTING_BYTES
+        if self.size > self.limit:
+            self._spill()
+
+    def _fold(self) -> None:
+        """Move the fast paths' terms into self.terms, keyed by encoded text as Whoosh's."""
+        terms = self.terms
+        pending = [(fieldname, group.items()) for fieldname, group in self.texts.items()]
+        for (fieldname, same), group in self.same.items():
+            items = []
+            for text, ids in group.items():
+                term = _Term(same)
+                term.docs = ids
+                items.append((text, term))
+            pending.append((fieldname, items))
+        for fieldname, items in pending:
+            for text, term in items:
+                key = (fieldname, text.encode("utf-8"))
+                found = terms.get(key)
+                if found is None:
+                    terms[key] = term
+                else:  # the same term through two paths (e.g. a boosted document)
+                    found.extend(term)
+        self.texts = {}
+        self.same = {}
+
     def _spill(self) -> None:
+        self._fold()
         name = f"grouped-{len(self.runs)}.run"
         with self.tempstore.create_file(name).raw_file() as f:
             for key in sorted(self.terms):
@@ -187,6 +239,7 @@ class GroupedPostings:
 
     def sorted_terms(self):
         """((fieldname, term bytes), _Term) in term order, runs merged."""
+        self._fold()
         if not self.runs:
             for key in sorted(self.terms):
                 yield key, self.terms[key]
@@ -214,6 +267,8 @@ class GroupedPostings:
                 pass
         self.runs = []
         self.terms = {}
+        self.texts = {}
+        self.same = {}
 
 
 class GroupedSegmentWriter(SegmentWriter):
@@ -269,14 +324,15 @@ class GroupedSegmentWriter(SegmentWriter):
             self.pool.add_same(name, words, docnum, (1.0 * fmt.field_boost * boost, pack_uint(1)))
             return len(words) if field.scorable else 0
         if isinstance(value, str) and kind in (formats.Frequency, formats.Positions) and hasattr(analyzer, "term_positions"):
-            add = self.pool.add
             fb = fmt.field_boost
-            length = 0
-            for word, poses in analyzer.term_positions(value).items():
-                freq = len(poses)
-                vbytes = fmt.encode(poses) if kind is formats.Positions else pack_uint(freq)
-                add((name, word.encode("utf-8"), docnum, float(freq) * fb * boost, vbytes))
-                length += freq
+            encode = fmt.encode if kind is formats.Positions else (lambda poses: pack_uint(len(poses)))
+            poses_of = analyzer.term_positions(value)
+            # Whoosh's weight: one token boost (1.0) per occurrence, times the field's and
+            # the document's boosts, in that order
+            self.pool.add_field_terms(name, docnum, (
+                (text, float(len(poses)) * fb * boost, encode(poses)) for text, poses in poses_of.items()
+            ))
+            length = sum(map(len, poses_of.values()))
             return length if field.scorable else 0
         length = 0
         add = self.pool.add

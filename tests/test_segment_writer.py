@@ -74,8 +74,14 @@ def _everything(ix) -> dict:
     return out
 
 
+def _with_a_boosted_document(docs):
+    """docs, the fourth boosted: its postings weigh twice as much, so a term's postings no
+    longer share one weight (the writer's path for such terms is then the general one)."""
+    return [("add", dict(d, _boost=2.0) if n == 3 else d) for n, d in enumerate(docs)]
+
+
 def test_one_commit_is_identical(tmp_path, docs):
-    batches = [[("add", d) for d in docs]]
+    batches = [_with_a_boosted_document(docs)]
     whoosh = _everything(_write(tmp_path / "whoosh", SegmentWriter, batches))
     grouped = _everything(_write(tmp_path / "grouped", GroupedSegmentWriter, batches))
     assert any(f == "grams" for f, _ in whoosh["postings"]) and any(f == "folded" for f, _ in whoosh["postings"])
@@ -83,7 +89,7 @@ def test_one_commit_is_identical(tmp_path, docs):
 
 
 def test_spilled_runs_are_identical(tmp_path, docs):
-    batches = [[("add", d) for d in docs]]
+    batches = [_with_a_boosted_document(docs)]
     whoosh = _everything(_write(tmp_path / "whoosh", SegmentWriter, batches))
     writer_runs = []
 

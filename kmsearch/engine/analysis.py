@@ -198,15 +198,22 @@ class ThaiAnalyzer(Analyzer):
         index writer's fast path, kmsearch/indexer/segment_writer.py)."""
         poses: dict[str, list[int]] = {}
         get = poses.get
+        parts_of = compound_parts
         norm, _offsets = normalize_with_offsets(value)
         for pos, (word, _start, _end) in enumerate(_words(norm)):
-            # analyze()'s order: the word, then its compound parts at the same position
-            for term in (word, *compound_parts(word)):
-                found = get(term)
-                if found is None:
-                    poses[term] = [pos]
-                else:
-                    found.append(pos)
+            found = get(word)
+            if found is None:
+                poses[word] = [pos]
+            else:
+                found.append(pos)
+            parts = parts_of(word)
+            if parts:  # analyze()'s order: the word, then its parts at the same position
+                for part in parts:
+                    found = get(part)
+                    if found is None:
+                        poses[part] = [pos]
+                    else:
+                        found.append(pos)
         return poses
 
     def __call__(
