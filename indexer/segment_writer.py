@@ -393,13 +393,12 @@ def _add_postings(fieldwriter, docs, weights, values, field_lengths) -> None:
     n = len(docs)
     for start in range(0, n, limit):
         end = min(start + limit, n)
-        block_weights = weights[start:end]
-        postwriter._ids = array("I", docs[start:end])
+        ids, block_weights = docs[start:end], weights[start:end]
+        postwriter._ids = array("I", ids)
         postwriter._weights = array("f", block_weights)
-        postwriter._values = [v for v in values[start:end] if v]
+        postwriter._values = list(filter(None, values[start:end]))  # add_posting keeps non-empty ones
         postwriter._maxweight = max(0, *block_weights)
-        block_lengths = [field_lengths[d] for d in docs[start:end]]
-        present = [x for x in block_lengths if x]
+        present = list(filter(None, map(field_lengths.__getitem__, ids)))  # lengths of 0 do not count
         postwriter._minlength = min(present) if present else None
         postwriter._maxlength = max(present) if present else 0
         if end < n:

@@ -32,6 +32,9 @@ def docs() -> list[dict]:
         out.append(fields)
     # one scanned-looking document, so the folded OCR field has postings too
     out.append(dict(out[0], doc_id="f" * 16, key="/scan", folded="ลูกหนภาษปาย ทีเกียวข้อง", ocr="1/1"))
+    # every kind of run the analyzer cuts: abbreviations, an era and a year, Latin, numbers
+    tricky = "ตามพ.ร.บ. e-LAAS it's A4 1,234.5 พ.ศ.2562 แบบ ภ.ป.1 ๑๒๓ ขอรับเบี้ยยังชีพ ขอรับเบี้ยยังชีพ"
+    out.append(dict(out[1], doc_id="e" * 16, key="/tricky", title=tricky, content=tricky, grams=tricky))
     return out
 
 

@@ -195,25 +195,41 @@ class ThaiAnalyzer(Analyzer):
     def term_positions(self, value: str) -> dict[str, list[int]]:
         """Each indexed term of value and its positions, in the order indexing meets them:
         what Whoosh's formats build from __call__'s tokens, without a Token per term (the
-        index writer's fast path, kmsearch/indexer/segment_writer.py)."""
+        index writer's fast path, kmsearch/indexer/segment_writer.py). The loop of _words,
+        without the character offsets only __call__ needs."""
         poses: dict[str, list[int]] = {}
         get = poses.get
         parts_of = compound_parts
+        segment = _segmenter()
         norm, _offsets = normalize_with_offsets(value)
-        for pos, (word, _start, _end) in enumerate(_words(norm)):
-            found = get(word)
-            if found is None:
-                poses[word] = [pos]
+        pos = 0
+        for m in _RUN.finditer(norm):
+            kind = m.lastgroup
+            if kind == "thai":
+                words = segment(m.group())
+            elif kind == "latin":
+                words = (m.group().replace("-", "").replace("'", ""),)
+            elif kind == "abbr":
+                words = (m.group().replace(",", "").replace(".", ""),)
             else:
-                found.append(pos)
-            parts = parts_of(word)
-            if parts:  # analyze()'s order: the word, then its parts at the same position
-                for part in parts:
-                    found = get(part)
-                    if found is None:
-                        poses[part] = [pos]
-                    else:
-                        found.append(pos)
+                words = (m.group().replace(",", ""),)
+            for word in words:
+                if word.isspace():
+                    continue
+                found = get(word)
+                if found is None:
+                    poses[word] = [pos]
+                else:
+                    found.append(pos)
+                parts = parts_of(word)
+                if parts:  # analyze()'s order: the word, then its parts at the same position
+                    for part in parts:
+                        found = get(part)
+                        if found is None:
+                            poses[part] = [pos]
+                        else:
+                            found.append(pos)
+                pos += 1
         return poses
 
     def __call__(
