@@ -95,10 +95,14 @@ class IndexData:
     def _read_postings(self, reader, fieldname, btext) -> Postings:
         ids_parts, weight_parts, blocks = [], [], []
         count = 0
+        # The block's positions came with its ids: keep them for phrase checks to come.
+        positional = reader.schema[fieldname].format.supports("positions")
         for number, (segment, offset) in enumerate(reader.leaf_readers()):
             if (fieldname, btext) not in segment:
                 continue
-            for ids, weights, where in _blocks(segment.postings(fieldname, btext)):
+            for ids, weights, where, values in _blocks(segment.postings(fieldname, btext)):
+                if positional:
+                    self._keep_values((fieldname, btext, len(blocks)), values)
                 blocks.append((count, number, where))
                 count += len(ids)
                 ids_parts.append(np.asarray(ids, dtype=np.int64) + offset)
@@ -265,7 +269,7 @@ def _leaf(matcher):
 
 
 def _blocks(matcher):
-    """(ids, weights, where) per block of a term's postings, in order (local numbers).
+    """(ids, weights, where, values) per block of a term's postings, in order (local numbers).
 
     where finds the block's values again later: the block's position for Whoosh's block
     reader (read as Whoosh reads it: ids, then weights or values), or a function returning
@@ -275,9 +279,13 @@ def _blocks(matcher):
     if isinstance(matcher, W3LeafMatcher):
         position = matcher._baseoffset  # where reset() read the first block
         while matcher.is_active():
-            matcher._read_ids()
+            matcher._read_data()  # one unpickling gives the ids, frequencies and values
+            ids = matcher._data[0]
+            if not matcher._byteids:  # stored as gaps: Whoosh sums them in a Python loop
+                ids = np.cumsum(np.asarray(ids, dtype=np.int64))
             matcher._read_weights()
-            yield matcher._ids, matcher._weights, position
+            matcher._read_values()
+            yield ids, matcher._weights, position, matcher._values
             position = matcher._nextoffset
             matcher._next_block()
         return
@@ -286,7 +294,7 @@ def _blocks(matcher):
         weights = matcher._weights if matcher._weights is not None else [1.0] * len(ids)
         values = matcher._values
         if ids:
-            yield ids, list(weights), (lambda: values)
+            yield ids, list(weights), (lambda: values), values
         return
     # Any other matcher: one posting at a time through the public API.
     ids, weights, values = [], [], []
@@ -296,7 +304,7 @@ def _blocks(matcher):
         values.append(matcher.value())
         matcher.next()
     if ids:
-        yield ids, weights, (lambda: values)
+        yield ids, weights, (lambda: values), values
 
 
 # --- one IndexData per index generation, shared by threads ------------------------------------

@@ -38,7 +38,7 @@ from whoosh.scoring import BM25F
 from kmsearch.engine import postings
 from kmsearch.engine.query import Adjacency
 
-CANDIDATES = 100  # documents scored exactly beyond the page asked for
+CANDIDATES = 40  # documents scored exactly beyond the page asked for, at most
 
 
 @dataclass
