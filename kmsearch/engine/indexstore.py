@@ -16,8 +16,12 @@ from pathlib import Path
 
 from whoosh import index
 
+from kmsearch.engine import mapped
 from kmsearch.engine.schema import get_schema
 from kmsearch.home import Home
+
+# Readers read the mapped index files in place instead of a heap copy each (engine/mapped.py).
+mapped.install()
 
 
 class IndexBusy(Exception):

@@ -1,0 +1,64 @@
+"""Index files are read from the memory map in place (kmsearch.engine.mapped): no reader
+keeps a heap copy of the postings or terms file, and reading gives the same bytes."""
+
+from __future__ import annotations
+
+import io
+import pickle
+from array import array
+
+import pytest
+from whoosh.filedb.compound import CompoundStorage
+from whoosh.filedb.structfile import BufferFile
+
+from kmsearch.engine import indexstore, mapped
+from tests import core_fixtures
+
+small_kb = core_fixtures.small_kb
+
+
+def test_mapped_view_reads_like_bytesio():
+    data = pickle.dumps({"a": [1, 2, 3]}) + b"line one\nline two\n" + array("i", [7, 8, 9]).tobytes()
+    for make in (io.BytesIO, mapped.MappedView):
+        f = make(data)
+        assert pickle.load(f) == {"a": [1, 2, 3]}
+        assert f.readline() == b"line one\n"
+        assert list(f)[:1] == [b"line two\n"]
+        f.seek(-12, 2)
+        numbers = array("i")
+        numbers.fromfile(f, 3)
+        assert numbers.tolist() == [7, 8, 9]
+        assert f.read() == b"" and f.tell() == len(data)
+        f.seek(2)
+        f.seek(3, 1)
+        buf = bytearray(4)
+        assert f.readinto(buf) == 4 and bytes(buf) == data[5:9]
+        f.seek(len(data) - 2)
+        assert f.read(10) == data[-2:]
+    with pytest.raises(ValueError):
+        mapped.MappedView(b"abc").seek(-1)
+
+
+def test_index_readers_read_the_map_in_place(small_kb):
+    assert mapped.installed()  # indexstore installs it: every path that opens an index uses it
+    ix = indexstore.open_current(small_kb.home)
+    with ix.searcher() as searcher:
+        assert searcher.search_page  # the searcher works as before
+        reader = searcher.reader()
+        readers = [r for r, _ in reader.leaf_readers()]
+        # a segment's storage: its compound file, overlaid on the folder (OverlayStorage)
+        storages = [getattr(r._storage, "a", r._storage) for r in readers]
+        compound = [s for s in storages if isinstance(s, CompoundStorage) and s._source is not None]
+        assert compound, "the test index should be one mapped compound segment"
+        for storage in compound:
+            for name in storage.list():
+                f = storage.open_file(name)
+                assert isinstance(f, BufferFile) and isinstance(f.file, mapped.MappedView)
+                # the view is of the map itself, not of a copy of it
+                assert f.file._buf.obj is storage._source
+                f.file.seek(0)
+                start, length = storage.range(name)
+                head = min(16, length)
+                assert f.file.read(16) == storage._source[start : start + head]
+                f.close()
+    ix.close()
