@@ -326,11 +326,37 @@ def bench_inprocess(home: Path, rounds: int, n_docs: int) -> tuple[list[str], di
 # --- 3. the server ------------------------------------------------------------------------------
 
 
-def _rss_kb(pid: int) -> int:
+def _rss_kb(pid: int, field: str = "VmRSS") -> int:
+    """Resident memory of pid in KB: VmRSS, or RssAnon (the heap) or RssFile (mapped files:
+    Whoosh maps each segment file once per open reader, and RSS counts every mapping, while
+    the kernel keeps one copy of the file's pages)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1])
     return 0
+
+
+def _fresh_queries(home: Path, count: int, seed: int = 8) -> list[str]:
+    """count distinct queries of 1 to 3 dictionary words the index holds, none of QUERIES:
+    words no earlier request of the run searched, so no cache has seen them."""
+    import random
+
+    from pythainlp.corpus import thai_words
+    from whoosh import index
+
+    folder = home / "indexes" / (home / "indexes" / "CURRENT").read_text().strip()
+    ix = index.open_dir(str(folder))
+    with ix.reader() as reader:
+        words = sorted(w for w in thai_words() if len(w) >= 3
+                       and reader.doc_frequency("content", w) >= 2)
+    ix.close()
+    used = {w for text in _all_queries() for w in words if w in text}
+    words = [w for w in words if w not in used]
+    rng = random.Random(seed)
+    out: set[str] = set()
+    while len(out) < count:
+        out.add(" ".join(rng.sample(words, rng.choice((1, 1, 2, 3)))))
+    return sorted(out, key=lambda _t: rng.random())
 
 
 def _all_queries() -> list[str]:
@@ -361,13 +387,19 @@ def _client(port: int, paths: list[str], cookie: str | None, stop, out: list[flo
     conn.close()
 
 
-def _phase(port, clients, paths, cookies, seconds=None, per_client=None):
-    """Run clients at once; bounded by time or by a number of requests per client."""
+def _phase(port, clients, paths, cookies, seconds=None, per_client=None, split=False):
+    """Run clients at once; bounded by time or by a number of requests per client.
+
+    Client i goes through paths from the i-th on, so the clients ask the same queries a
+    step apart (each query is searched by all of them within moments); with split, client
+    i takes paths[i::clients] instead, and no two requests ask the same thing.
+    """
     until = time.monotonic() + (seconds or 3600)
     lat: list[list[float]] = [[] for _ in range(clients)]
     errors: list[str] = []
+    own = [paths[i::clients] if split else paths[i:] + paths[:i] for i in range(clients)]
     threads = [
-        threading.Thread(target=_client, args=(port, paths[i:] + paths[:i], cookies[i],
+        threading.Thread(target=_client, args=(port, own[i], cookies[i],
                                                lambda: time.monotonic() > until, lat[i], errors,
                                                per_client))
         for i in range(clients)
@@ -408,20 +440,30 @@ def bench_server(home: Path, work: Path, clients: int, seconds: float, rounds: i
             mixed.append(route + "?" + urllib.parse.urlencode({"q": text}))
         # Memory: after the first 100 searches, then after 1,000.
         _phase(port, clients, mixed, cookies, per_client=100 // clients)
-        rss_100 = _rss_kb(server.pid)
+        rss_100 = {f: _rss_kb(server.pid, f) for f in ("VmRSS", "RssAnon", "RssFile")}
         _phase(port, clients, mixed, cookies, per_client=900 // clients)
-        rss_1000 = _rss_kb(server.pid)
-        lines.append(f"server RSS ({n_docs:,} documents): {rss_100 / 1024:.0f} MB after 100 "
-                     f"searches, {rss_1000 / 1024:.0f} MB after 1,000 "
-                     f"({100 * (rss_1000 - rss_100) / rss_100:+.1f} %)")
+        rss_1000 = {f: _rss_kb(server.pid, f) for f in ("VmRSS", "RssAnon", "RssFile")}
+        a, b = rss_100["VmRSS"], rss_1000["VmRSS"]
+        lines.append(f"server RSS ({n_docs:,} documents): {a / 1024:.0f} MB after 100 "
+                     f"searches, {b / 1024:.0f} MB after 1,000 ({100 * (b - a) / a:+.1f} %); "
+                     f"of which heap (RssAnon) {rss_100['RssAnon'] / 1024:.0f} -> "
+                     f"{rss_1000['RssAnon'] / 1024:.0f} MB, mapped index files (RssFile, "
+                     f"counted once per reader) {rss_100['RssFile'] / 1024:.0f} -> "
+                     f"{rss_1000['RssFile'] / 1024:.0f} MB")
         api = ["/api/search?" + urllib.parse.urlencode({"q": t}) for t in queries]
         page = ["/?" + urllib.parse.urlencode({"q": t}) for t in queries]
-        phases = {"/healthz": ["/healthz"], "/api/search": api, "search page": page}
+        fresh = ["/api/search?" + urllib.parse.urlencode({"q": t})
+                 for t in _fresh_queries(home, 6000)]
+        phases = {"/healthz": ["/healthz"], "/api/search": api, "search page": page,
+                  "api, fresh": fresh}
         lat: dict[str, list[float]] = {k: [] for k in phases}
         errs: dict[str, list[str]] = {k: [] for k in phases}
-        for _ in range(rounds):  # interleaved: each round runs every endpoint once
+        for r in range(rounds):  # interleaved: each round runs every endpoint once
             for name, paths in phases.items():
-                got, e = _phase(port, clients, paths, cookies, seconds=seconds)
+                split = name == "api, fresh"  # each round its own third: never one query twice
+                if split:
+                    paths = paths[r::rounds]
+                got, e = _phase(port, clients, paths, cookies, seconds=seconds, split=split)
                 lat[name] += got
                 errs[name] += e
         base = pct(lat["/healthz"], 95)
@@ -435,7 +477,11 @@ def bench_server(home: Path, work: Path, clients: int, seconds: float, rounds: i
                          f"{pct(values, 95) * 1000:>9.1f}{max(values) * 1000:>9.1f}"
                          f"{pct(values, 95) / base:>12.1f}{len(errs[name]):>8}")
         lines.append(f"({n_docs:,} documents; {clients} clients, {staff} signed in; {rounds} "
-                     f"rounds x {seconds:g} s per endpoint, interleaved; loopback)")
+                     f"rounds x {seconds:g} s per endpoint, interleaved; loopback. /api/search "
+                     f"and the page cycle through the {len(queries)} queries of the in-process "
+                     f"mix, every client a step behind the next, so each query is asked again "
+                     f"within moments and finds what it read still cached; 'api, fresh' asks "
+                     f"queries of 1-3 indexed dictionary words never asked before in the run)")
     finally:
         server.send_signal(signal.SIGTERM)
         try:

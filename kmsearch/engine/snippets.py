@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from kmsearch.engine.analysis import analyze
+from kmsearch.engine.analysis import analyze, compound_parts
 
 WIDTH = 220  # characters of context shown; about two lines on a phone
 MAX_SCAN = 200_000  # characters of a document searched for the query's words
@@ -80,29 +80,46 @@ def best_window(spans: list[tuple[int, int, str]], width: int) -> int:
     return best_start
 
 
+def words_of(text: str) -> list[tuple[str, int, int]]:
+    """(word, start, end) of each word token of text (offsets into text): what match_spans
+    reads, worked out once when it is asked twice about the same region."""
+    return [(word, start, end) for word, _pos, start, end, _part in analyze(text, parts=False)]
+
+
 def match_spans(
-    text: str, terms: set[str], word_ends: list[int] | None = None
+    text: str,
+    terms: set[str],
+    word_ends: list[int] | None = None,
+    words: list[tuple[str, int, int]] | None = None,
 ) -> list[tuple[int, int, str]]:
     """(start, end, term) of every token of text that is one of terms, overlaps merged.
 
-    word_ends, when given, receives the end offset of every word (for cutting between words).
+    The tokens are analyze()'s, in its order: each word, then its compound parts. words:
+    words_of(text), when the caller has it already. word_ends, when given, receives the end
+    offset of every word (for cutting between words).
     """
     spans: list[tuple[int, int, str]] = []
-    for term, _pos, start, end, is_part in analyze(text):
-        if word_ends is not None and not is_part:
-            word_ends.append(end)
-        if term not in terms:
-            continue
-        if is_part:
-            # A part matched inside a compound: mark just the part within the word.
-            offset = text.find(term, start, end)
-            if offset >= 0:
-                start, end = offset, offset + len(term)
+
+    def add(start: int, end: int, term: str) -> None:
         if spans and start < spans[-1][1]:
             last = spans[-1]
             spans[-1] = (min(last[0], start), max(last[1], end), last[2])
         else:
             spans.append((start, end, term))
+
+    for word, start, end in words if words is not None else words_of(text):
+        if word_ends is not None:
+            word_ends.append(end)
+        if word in terms:
+            add(start, end, word)
+        for part in compound_parts(word):
+            if part in terms:
+                # A part matched inside a compound: mark just the part within the word.
+                offset = text.find(part, start, end)
+                if offset >= 0:
+                    add(offset, offset + len(part), part)
+                else:
+                    add(start, end, part)
     return spans
 
 
@@ -118,10 +135,11 @@ def marked_spans(
     """Spans to mark in text (analysed whole: give it a region, not a document)."""
     words = {word for word, _parts in groups}
     ends: list[int] = []
-    spans = match_spans(text, words, ends)
+    tokens = words_of(text)  # segmented once, even when the parts are looked for too
+    spans = match_spans(text, words, ends, tokens)
     missing_parts = _parts_to_mark(groups, {term for *_, term in spans})
     if missing_parts:
-        spans = match_spans(text, words | missing_parts)
+        spans = match_spans(text, words | missing_parts, None, tokens)
     if word_ends is not None:
         word_ends.extend(ends)
     return spans
