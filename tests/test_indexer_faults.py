@@ -148,6 +148,7 @@ def test_rebuild_keeps_a_document_whose_sidecar_became_a_folder(tmp_path):
 @pytest.mark.parametrize("rebuild", [False, True])
 def test_a_killed_worker_fails_only_its_file(tmp_path, monkeypatch, rebuild):
     monkeypatch.setattr(run, "POOL_MIN_FILES", 1)
+    monkeypatch.setattr(run, "READ_HERE", frozenset())  # these Markdown files go to workers too
     root = tmp_path / "kb"
     make_tree(root, 12)
     (root / "poison.md").write_text(doc(99), "utf-8")
@@ -194,7 +195,11 @@ def _alive(pid: int, started: str) -> bool:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_workers_do_not_outlive_a_killed_index_run(tmp_path):
     root = tmp_path / "kb"
-    make_tree(root, 60)
+    root.mkdir()
+    # PDFs: the files an index run reads in workers (text files it reads itself, run.READ_HERE)
+    pdf = next((Path(__file__).resolve().parent.parent / "corpus").rglob("*.pdf"))
+    for i in range(60):
+        shutil.copyfile(pdf, root / f"doc{i:02d}.pdf")
     command = [sys.executable, "-c", "from kmsearch.cli import main; main()",
                "--home", str(tmp_path / "home"), "index", str(root)]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
