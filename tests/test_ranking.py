@@ -213,3 +213,46 @@ def test_documents_are_scored_exactly_only_until_the_page_is_certain(corpus_kb, 
         assert [d for d, _s in ranked.page] == [d for d, _s in expected], text
         pruned += sum(exact_sizes) < ranked.total
     assert pruned >= 2
+
+
+def test_a_citizens_scores_do_not_depend_on_how_the_index_is_segmented(tmp_path):
+    """Statistics and coordination are taken over the whole index: the same documents give
+    the same public scores in one segment or in several (incremental runs leave several)."""
+    from whoosh import index
+
+    from kmsearch.engine import audience_stats
+    from kmsearch.engine.schema import get_schema
+
+    docs = [
+        ("ภาษีป้าย", "การยื่นแบบภาษีป้ายและการชำระภาษีป้ายที่กองคลัง", "public"),
+        ("ครุภัณฑ์", "ทะเบียนครุภัณฑ์และการตรวจนับพัสดุประจำปี ภาษี", "staff"),
+        ("ภาษีที่ดิน", "ภาษีที่ดินและสิ่งปลูกสร้าง ชำระภาษีที่กองคลัง ป้าย", "public"),
+        ("เบี้ยยังชีพ", "ผู้สูงอายุยื่นคำขอรับเบี้ยยังชีพ ภาษีป้าย", "public"),
+        ("งบประมาณ", "การจัดทำงบประมาณรายจ่ายประจำปี กองคลัง ภาษีป้าย", "staff"),
+    ]
+    scores = []
+    for commits in (1, len(docs)):
+        folder = tmp_path / str(commits)
+        folder.mkdir()
+        ix = index.create_in(str(folder), get_schema())
+        per = len(docs) // commits
+        for start in range(0, len(docs), per):
+            writer = ix.writer()
+            for i, (title, content, audience) in enumerate(docs[start : start + per], start=start):
+                writer.add_document(doc_id=f"d{i}", title=title, content=content, audience=audience)
+            writer.commit(merge=False)
+        with ix.searcher() as searcher:
+            assert len(searcher.reader().leaf_readers()) == commits
+            public = set(searcher.docs_for_query(q.Term("audience", "public")))
+            ranker = audience_stats.for_audience(searcher, public)
+            found = {}
+            for text in ["ภาษีป้าย", "ชำระภาษีที่กองคลัง", "ครุภัณฑ์ ภาษี"]:
+                query = ranker.visible_query(querymod.build(querymod.parse(text)))
+                found[text] = ranking.rank(ranker, query, public, 1, 10).page
+            scores.append(found)
+    one, several = scores
+    assert one.keys() == several.keys()
+    for text in one:
+        assert [d for d, _s in one[text]] == [d for d, _s in several[text]], text
+        assert [s for _d, s in one[text]] == pytest.approx([s for _d, s in several[text]]), text
+        assert one[text], text
