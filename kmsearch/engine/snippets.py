@@ -18,7 +18,7 @@ from kmsearch.engine.analysis import analyze, compound_parts
 WIDTH = 220  # characters of context shown; about two lines on a phone
 MAX_SCAN = 200_000  # characters of a document searched for the query's words
 MAX_OCCURRENCES = 2_000  # occurrences considered for the window (a repetitive document)
-REGION = 3 * WIDTH  # characters segmented around the chosen window
+REGION = 2 * WIDTH  # characters segmented around the chosen window (the window and a margin)
 ATTEMPTS = 3  # regions tried when a word occurs only inside other words (ปี in ปีงบ...)
 
 
@@ -148,7 +148,9 @@ def marked_spans(
 def _region(text: str, anchor: int) -> tuple[int, int]:
     """About REGION characters around a window starting at anchor, cut at a space or line
     break when one is near (so the segmenter sees whole words at the edges)."""
-    lo, hi = max(0, anchor - WIDTH), min(len(text), anchor + 2 * WIDTH)
+    # The snippet shown starts a fifth of WIDTH before its first mark: half a WIDTH before
+    # and after the window leaves room for that and for moving to a word boundary.
+    lo, hi = max(0, anchor - WIDTH // 2), min(len(text), anchor + WIDTH + WIDTH // 2)
     if lo > 0:
         cut = max(text.rfind(" ", lo - 60, lo), text.rfind("\n", lo - 60, lo))
         lo = cut + 1 if cut >= 0 else lo
