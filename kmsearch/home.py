@@ -102,6 +102,12 @@ SETTINGS = {
     "proxy_address": Setting(
         "KMSEARCH_PROXY_ADDRESS", "127.0.0.1", "address the trusted proxy connects from ('*': any)"
     ),
+    "server_processes": Setting(
+        "KMSEARCH_SERVER_PROCESSES",
+        None,
+        "processes `kmsearch serve` answers with (not set: one per CPU core, at most 4)",
+        _whole_number(1, 16),
+    ),
     "ocr_budget": Setting(
         "KMSEARCH_OCR_BUDGET",
         "900",
@@ -199,6 +205,11 @@ class Home:
         except ValueError as exc:
             raise SettingsError(f"KMSEARCH_OCR_BUDGET={value!r} {exc}") from None
         return float(value)
+
+    @property
+    def server_processes(self) -> int:
+        value = self.setting("server_processes")
+        return int(value) if value else max(1, min(os.cpu_count() or 1, 4))
 
     @property
     def log_retention_days(self) -> int:

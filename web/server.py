@@ -259,10 +259,15 @@ def _raise_file_limit(wanted: int) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
-def make_server(app, home: Home, host: str, port: int):
-    """The waitress server for app; call .run() to serve."""
+def make_server(app, home: Home, host: str, port: int, sockets: list | None = None):
+    """The waitress server for app; call .run() to serve. sockets: listening sockets opened
+    already (web/workers.py: several processes accept from one), in place of host and port."""
     _raise_file_limit(CONNECTION_LIMIT * 2 + 256)
     map_: dict = {}
-    server = create_server(app, map=map_, **adjustments(home, host, port))
+    adj = adjustments(home, host, port)
+    if sockets:
+        del adj["host"], adj["port"]
+        adj["sockets"] = sockets
+    server = create_server(app, map=map_, **adj)
     _adopt(map_)
     return server

@@ -187,25 +187,24 @@ def _serve_command(group: click.Group) -> None:
     @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
     @pass_ctx
     def serve_cmd(ctx, host, port):
-        """Serve the web front end with waitress (a production WSGI server)."""
+        """Serve the web front end with waitress (a production WSGI server), one process per
+        CPU core (KMSEARCH_SERVER_PROCESSES)."""
         import logging
-        import signal
 
         from kmsearch.web import create_app
-        from kmsearch.web.server import make_server
+        from kmsearch.web.workers import serve
 
-        # waitress takes the client address from the trusted proxy itself (web/server.py).
-        app = create_app(ctx.home, {"PROXY_FIX": False})
-        logging.basicConfig()  # as waitress.serve did: its warnings reach stderr, formatted
-        server = make_server(app, ctx.home, host, port)
+        def build_app():
+            # waitress takes the client address from the trusted proxy itself (web/server.py).
+            app = create_app(ctx.home, {"PROXY_FIX": False})
+            logging.basicConfig()  # as waitress.serve did: its warnings reach stderr, formatted
+            return app
+
         # SIGTERM (systemd, docker stop) ends the server like Ctrl-C: waitress finishes the
         # requests in flight, then the access-log rows still queued are written.
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        click.echo(f"kmsearch: serving {ctx.home.path} on http://{host}:{port}/", err=True)
-        try:
-            server.run()
-        finally:
-            app.extensions["kmsearch"].close()
+        status = serve(ctx.home, host, port, build_app, ctx.home.server_processes,
+                       announce=lambda line: click.echo(line, err=True))
+        sys.exit(status)
 
 
 def register(group: click.Group) -> None:
