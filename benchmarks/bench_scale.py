@@ -344,13 +344,25 @@ def bench_inprocess(home: Path, rounds: int, n_docs: int) -> tuple[list[str], di
 
 
 def _rss_kb(pid: int, field: str = "VmRSS") -> int:
-    """Resident memory of pid in KB: VmRSS, or RssAnon (the heap) or RssFile (mapped files:
-    Whoosh maps each segment file once per open reader, and RSS counts every mapping, while
-    the kernel keeps one copy of the file's pages)."""
+    """Resident memory of pid and its child processes in KB (`kmsearch serve` answers with one
+    process per core under a supervisor): VmRSS, or RssAnon (the heap) or RssFile (mapped
+    files: Whoosh maps each segment file once per open reader, and RSS counts every mapping,
+    while the kernel keeps one copy of the file's pages)."""
+    total = 0
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(field + ":"):
-            return int(line.split()[1])
-    return 0
+            total += int(line.split()[1])
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            total += _rss_kb(int(child), field)
+    return total
+
+
+def _serving(pid: int) -> int:
+    """How many processes answer for the server pid (its children, or itself)."""
+    children = [c for task in Path(f"/proc/{pid}/task").iterdir()
+                for c in (task / "children").read_text().split()]
+    return len(children) or 1
 
 
 def _fresh_queries(home: Path, count: int, seed: int = 8) -> list[str]:
@@ -498,7 +510,8 @@ def bench_server(home: Path, work: Path, clients: int, seconds: float, rounds: i
                      f"and the page cycle through the {len(queries)} queries of the in-process "
                      f"mix, every client a step behind the next, so each query is asked again "
                      f"within moments and finds what it read still cached; 'api, fresh' asks "
-                     f"queries of 1-3 indexed dictionary words never asked before in the run)")
+                     f"queries of 1-3 indexed dictionary words never asked before in the run; "
+                     f"the server answered with {_serving(server.pid)} processes)")
     finally:
         server.send_signal(signal.SIGTERM)
         try:
