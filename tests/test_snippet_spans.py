@@ -3,8 +3,12 @@ compound parts), whether it segments the text itself or is given the words alrea
 
 from __future__ import annotations
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from kmsearch.engine.analysis import analyze
 from kmsearch.engine.snippets import marked_spans, match_spans, words_of
+from tests import core_fixtures
 
 
 def _reference(text: str, terms: set[str]) -> list[tuple[int, int, str]]:
@@ -54,3 +58,20 @@ def test_marked_spans_finds_parts_where_the_compound_is_absent():
     spans = marked_spans(text, [("เบี้ยยังชีพผู้สูงอายุ", ("เบี้ย", "ยังชีพ", "ผู้สูงอายุ"))])
     # ผู้สูงอายุ is not in the text; its parts of four letters or more are marked instead
     assert [text[s:e] for s, e, _t in spans] == ["เบี้ย", "ยังชีพ"]
+
+
+_CORPUS = [p.read_text(encoding="utf-8") for p in sorted(core_fixtures.bundled_corpus_root().rglob("*.md"))]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_match_spans_marks_what_the_token_stream_marks_on_the_corpus(data):
+    """Regions of the bundled documents, terms drawn from their own tokens (parts included)."""
+    text = data.draw(st.sampled_from(_CORPUS))
+    start = data.draw(st.integers(0, max(0, len(text) - 440)))
+    region = text[start : start + 440]
+    tokens = sorted({t for t, *_ in analyze(region)})
+    if not tokens:
+        return
+    terms = set(data.draw(st.lists(st.sampled_from(tokens), min_size=1, max_size=5)))
+    assert match_spans(region, terms) == _reference(region, terms)
