@@ -62,3 +62,50 @@ def test_index_readers_read_the_map_in_place(small_kb):
                 assert f.file.read(16) == storage._source[start : start + head]
                 f.close()
     ix.close()
+
+
+def test_readers_of_one_index_share_its_map_until_the_last_one_closes(tmp_path):
+    import gc
+
+    from kmsearch.indexer.run import index_paths
+
+    from kmsearch.home import Home
+
+    root = core_fixtures.write_tree(tmp_path / "kb", {
+        "a.md": "---\ntitle: ก\naudience: public\n---\nยื่นแบบภาษีป้ายภายในมีนาคม\n",
+        "b.md": "---\ntitle: ข\naudience: staff\n---\nเบี้ยยังชีพผู้สูงอายุ\n",
+    })
+    home = Home(tmp_path / "home")
+    index_paths(home, [root])
+
+    def sources(searcher):
+        return [getattr(r._storage, "a", r._storage)._source for r, _ in searcher.reader().leaf_readers()]
+
+    ix = indexstore.open_current(home)
+    first, second = ix.searcher(), ix.searcher()
+    shared = sources(first)
+    assert shared and all(m is not None for m in shared)
+    assert [id(m) for m in sources(second)] == [id(m) for m in shared]  # one map, not two
+    expected = [h["doc_id"] for h in second.search(_every(), limit=None)]
+    first.close()  # must not unmap what the second reader still reads
+    assert [h["doc_id"] for h in second.search(_every(), limit=None)] == expected
+    assert all(not m.closed for m in shared)
+    gone = [weakref_to(m) for m in shared]
+    del shared
+    second.close()
+    ix.close()
+    del first, second, ix  # closed Whoosh readers still hold views of the map until dropped
+    gc.collect()
+    assert all(ref() is None for ref in gone)  # the last reader's close lets the map go
+
+
+def _every():
+    from whoosh import query
+
+    return query.Every()
+
+
+def weakref_to(obj):
+    import weakref
+
+    return weakref.ref(obj)

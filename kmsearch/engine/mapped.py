@@ -1,4 +1,4 @@
-"""Reading an index's files straight from the memory map, without a private copy per reader.
+"""Reading an index's files straight from one shared memory map, without a copy per reader.
 
 Whoosh maps each segment's compound file (mmap) and opens its parts as BufferFile objects,
 whose constructor wraps the mapped bytes in io.BytesIO -- and BytesIO copies what it is
@@ -8,11 +8,23 @@ at 2,000 documents, about five times that at 10,000, and the web server keeps on
 per thread. `install()` gives BufferFile a file object that reads from the mapped bytes
 themselves, copying only what each read() returns; nothing else about Whoosh's reading
 changes (the same bytes, the same positions; one position per BufferFile, as before).
+
+Each reader also mapped the segment file anew, and RSS counts every mapping of a page: eight
+threads' readers made the resident size grow towards eight times the index as searches
+touched its pages, though the kernel holds one copy. `install()` therefore also has readers
+of the same file share one read-only map (segment files never change once written), and a
+storage's close() drops its reference instead of unmapping what other readers still use;
+the map goes when the last reader and view of it go.
 """
 
 from __future__ import annotations
 
-from whoosh.filedb import structfile
+import mmap as _mmap
+import os
+import threading
+import weakref
+
+from whoosh.filedb import compound, structfile
 
 
 class MappedView:
@@ -89,10 +101,50 @@ def _buffer_file_init(self, buf, name=None, onclose=None):
     self.is_closed = False
 
 
+_MAPS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+_MAPS_LOCK = threading.Lock()
+
+
+class _SharedMaps:
+    """Stands in for the mmap module inside whoosh.filedb.compound: one map per file."""
+
+    error = _mmap.error
+    ACCESS_READ = _mmap.ACCESS_READ
+
+    @staticmethod
+    def mmap(fileno: int, length: int, access: int = _mmap.ACCESS_READ):
+        st = os.fstat(fileno)
+        key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, length, access)
+        with _MAPS_LOCK:
+            found = _MAPS.get(key)
+            if found is None:
+                found = _mmap.mmap(fileno, length, access=access)
+                _MAPS[key] = found
+            return found
+
+
+def _compound_close(self) -> None:
+    # whoosh.filedb.compound.CompoundStorage.close, leaving a shared map to the garbage
+    # collector (it is unmapped once no reader or view refers to it).
+    if self.is_closed:
+        raise Exception("Already closed")
+    self.is_closed = True
+    self._source = None
+    if self._file:
+        self._file.close()
+
+
 def install() -> None:
-    """Make every Whoosh BufferFile read from its buffer without copying it (idempotent)."""
+    """Make every Whoosh BufferFile read from its buffer without copying it, and readers of
+    one segment file share its map (idempotent)."""
     structfile.BufferFile.__init__ = _buffer_file_init
+    compound.mmap = _SharedMaps
+    compound.CompoundStorage.close = _compound_close
 
 
 def installed() -> bool:
-    return structfile.BufferFile.__init__ is _buffer_file_init
+    return (
+        structfile.BufferFile.__init__ is _buffer_file_init
+        and compound.mmap is _SharedMaps
+        and compound.CompoundStorage.close is _compound_close
+    )
