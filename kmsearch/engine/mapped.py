@@ -113,6 +113,9 @@ class _SharedMaps:
 
     @staticmethod
     def mmap(fileno: int, length: int, access: int = _mmap.ACCESS_READ):
+        # Keyed by the file's identity. A key cannot meet another file's old map: while a map
+        # is alive it holds its file open, so the inode cannot be reused by a new segment file
+        # (even after an index run deleted the old one); once dead it leaves the dictionary.
         st = os.fstat(fileno)
         key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, length, access)
         with _MAPS_LOCK:
