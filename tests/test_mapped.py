@@ -4,8 +4,11 @@ keeps a heap copy of the postings or terms file, and reading gives the same byte
 from __future__ import annotations
 
 import io
+import os
 import pickle
+import sys
 from array import array
+from pathlib import Path
 
 import pytest
 from whoosh.filedb.compound import CompoundStorage
@@ -109,3 +112,24 @@ def weakref_to(obj):
     import weakref
 
     return weakref.ref(obj)
+
+
+def _rss_file_kb() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("RssFile:"):
+            return int(line.split()[1])
+    return 0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="MAP_POPULATE, /proc")
+def test_a_shared_map_has_its_pages_in_place_from_the_start(tmp_path):
+    """The server's resident size does not creep up as searches touch the index page by page:
+    a segment file's pages are mapped in when it is opened."""
+    path = tmp_path / "segment.bin"
+    path.write_bytes(os.urandom(8 * 1024 * 1024))
+    with open(path, "rb") as f:
+        before = _rss_file_kb()
+        m = mapped._SharedMaps.mmap(f.fileno(), 0)
+        grown = _rss_file_kb() - before
+        assert m[:16] == path.read_bytes()[:16]
+    assert grown >= 7 * 1024, grown  # nothing of it was read yet, and 8 MB are resident
