@@ -28,8 +28,8 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.system import _INT_SIZE
 from whoosh.util.numeric import byte_to_length
 
-MAX_CACHED_POSTINGS = 4_000_000  # ~48 MB of document numbers and frequencies per generation
-MAX_CACHED_VALUES = 400_000  # positions of ~3,000 posting blocks (~20 MB)
+MAX_CACHED_POSTINGS = 1_000_000  # ~16 MB of document numbers and frequencies per generation
+MAX_CACHED_VALUES = 150_000  # positions of ~1,200 posting blocks (~8 MB)
 _GENERATIONS = 2  # the live index and, during a swap, the one before it
 
 # byte_to_length for every byte: the field lengths Whoosh stores are one byte per document
