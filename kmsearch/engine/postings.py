@@ -28,9 +28,10 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.system import _INT_SIZE
 from whoosh.util.numeric import byte_to_length
 
+from kmsearch.engine import shared
+
 MAX_CACHED_POSTINGS = 1_000_000  # ~16 MB of document numbers and frequencies per generation
 MAX_CACHED_VALUES = 150_000  # positions of ~1,200 posting blocks (~8 MB)
-_GENERATIONS = 2  # the live index and, during a swap, the one before it
 
 # byte_to_length for every byte: the field lengths Whoosh stores are one byte per document
 _LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
@@ -309,8 +310,8 @@ def _blocks(matcher):
 
 # --- one IndexData per index generation, shared by threads ------------------------------------
 
-_DATA: OrderedDict[tuple, IndexData] = OrderedDict()
-_DATA_LOCK = threading.Lock()
+# The live index and, during a swap, the one before it (engine/shared.py: bounded, locked).
+_DATA = shared.PerGeneration(per_generation=1, generations=2)
 
 
 def _generation_key(reader) -> tuple:
@@ -324,16 +325,4 @@ def _generation_key(reader) -> tuple:
 
 def for_reader(reader) -> IndexData:
     """The shared IndexData of what reader sees (built on first use)."""
-    key = _generation_key(reader)
-    with _DATA_LOCK:
-        found = _DATA.get(key)
-        if found is not None:
-            _DATA.move_to_end(key)
-            return found
-    data = IndexData(reader)
-    with _DATA_LOCK:
-        found = _DATA.setdefault(key, data)
-        _DATA.move_to_end(key)
-        while len(_DATA) > _GENERATIONS:
-            _DATA.popitem(last=False)
-    return found
+    return _DATA.get(_generation_key(reader), "arrays", lambda: IndexData(reader))

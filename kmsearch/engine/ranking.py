@@ -363,12 +363,6 @@ def _within(ranking: _Ranking, allowed: set[int] | None) -> np.ndarray:
 # --- the public functions -----------------------------------------------------------------
 
 
-def matching(searcher, node: q.Query, within: set[int] | None) -> set[int]:
-    """Document numbers of within (all, when None) that node matches."""
-    ranking = _Ranking(searcher)
-    return set(np.flatnonzero(ranking.matches(node, _within(ranking, within))).tolist())
-
-
 def exists(searcher, node: q.Query, within: set[int] | None) -> bool:
     """Whether node matches any document of within (all, when None)."""
     ranking = _Ranking(searcher)
@@ -394,7 +388,7 @@ def rank(searcher, query: q.Query, allowed: set[int] | None, page: int, pagelen:
     total = len(docs)
     pagecount = (total + pagelen - 1) // pagelen
     pagenum = min(max(1, page), max(1, pagecount))
-    counts = facet_counts(searcher, matched, facets, ranking.data)
+    counts = facet_counts(ranking, matched, facets)
     if not total:
         return Ranked(0, [], pagenum, pagecount, counts)
     wanted = pagenum * pagelen
@@ -433,13 +427,12 @@ def _best(ranking: _Ranking, query: q.Query, docs: np.ndarray, wanted: int) -> l
     return [(doc, -negative) for negative, doc in pool[:wanted]]
 
 
-def facet_counts(searcher, matched: np.ndarray, names: tuple[str, ...], data=None) -> dict[str, list[tuple[str, int]]]:
+def facet_counts(ranking: _Ranking, matched: np.ndarray, names: tuple[str, ...]) -> dict[str, list[tuple[str, int]]]:
     """Documents per value of each facet field among matched, from the fields' columns
     (sortable fields): a comma-separated field counts each value."""
-    data = data or postings.for_reader(searcher.reader())
     out: dict[str, list[tuple[str, int]]] = {}
     for name in names:
-        docs, codes, values = data.column(searcher.reader(), name)
+        docs, codes, values = ranking.data.column(ranking.reader, name)
         counts = np.bincount(codes[matched[docs]], minlength=len(values))
         out[name] = sorted(
             ((values[i], int(c)) for i, c in enumerate(counts.tolist()) if c),

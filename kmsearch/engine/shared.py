@@ -68,6 +68,11 @@ class PerGeneration:
         with self._lock:
             return len(self._stores), sum(len(s) for s in self._stores.values())
 
+    def values(self) -> list:
+        """Every value held, of every index: for tests and diagnostics."""
+        with self._lock:
+            return [v for store in self._stores.values() for v in store.values()]
+
     def clear(self) -> None:
         with self._lock:
             self._stores.clear()
