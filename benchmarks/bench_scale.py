@@ -44,7 +44,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from load_web import HOST, PASSWORD, free_port, sign_in, start_server  # noqa: E402
+from load_web import HOST, PASSWORD, Stats, client, free_port, sign_in, start_server  # noqa: E402
 
 TEXT_SUFFIXES = (".md", ".txt", ".html")
 
@@ -392,30 +392,6 @@ def _all_queries() -> list[str]:
     return [t for texts in QUERIES.values() for t in texts]
 
 
-def _client(port: int, paths: list[str], cookie: str | None, stop, out: list[float],
-            errors: list[str], limit: int | None = None) -> None:
-    conn = http.client.HTTPConnection(HOST, port, timeout=60)
-    headers = {"Cookie": cookie} if cookie else {}
-    n = 0
-    while not stop() and (limit is None or n < limit):
-        path = paths[n % len(paths)]
-        n += 1
-        t0 = time.perf_counter()
-        try:
-            conn.request("GET", path, headers=headers)
-            response = conn.getresponse()
-            response.read()
-        except (OSError, http.client.HTTPException) as e:
-            errors.append(repr(e))
-            conn.close()
-            conn = http.client.HTTPConnection(HOST, port, timeout=60)
-            continue
-        if response.status >= 400 and response.status != 404:
-            errors.append(f"HTTP {response.status} {path}")
-        out.append(time.perf_counter() - t0)
-    conn.close()
-
-
 def _phase(port, clients, paths, cookies, seconds=None, per_client=None, split=False):
     """Run clients at once; bounded by time or by a number of requests per client.
 
@@ -424,20 +400,19 @@ def _phase(port, clients, paths, cookies, seconds=None, per_client=None, split=F
     i takes paths[i::clients] instead, and no two requests ask the same thing.
     """
     until = time.monotonic() + (seconds or 3600)
-    lat: list[list[float]] = [[] for _ in range(clients)]
-    errors: list[str] = []
+    stats = [Stats() for _ in range(clients)]
     own = [paths[i::clients] if split else paths[i:] + paths[:i] for i in range(clients)]
     threads = [
-        threading.Thread(target=_client, args=(port, own[i], cookies[i],
-                                               lambda: time.monotonic() > until, lat[i], errors,
-                                               per_client))
+        threading.Thread(target=client, args=(port, own[i], cookies[i], stats[i],
+                                              lambda: time.monotonic() > until),
+                         kwargs={"limit": per_client})
         for i in range(clients)
     ]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return [x for xs in lat for x in xs], errors
+    return [x for s in stats for x in s.latencies], [f for s in stats for f in s.failures]
 
 
 def bench_server(home: Path, work: Path, clients: int, seconds: float, rounds: int,

@@ -53,6 +53,7 @@ class Stats:
     errors: int = 0
     ok_searches: int = 0
     last_error: str = ""
+    failures: list[str] = field(default_factory=list)  # connection errors, answers >= 400 but 404
 
 
 def free_port() -> int:
@@ -120,13 +121,14 @@ def sign_in(conn: http.client.HTTPConnection, username: str) -> str:
     return response.getheader("Set-Cookie").split(";")[0]
 
 
-def client(port: int, paths: list[str], cookie: str | None, until: float, stats: Stats,
-           searching: bool) -> None:
-    """One client: requests back to back on a keep-alive connection until the deadline."""
+def client(port: int, paths: list[str], cookie: str | None, stats: Stats, stop,
+           searching: bool = False, limit: int | None = None) -> None:
+    """One client: requests back to back on a keep-alive connection until stop() says so
+    (or after limit requests). Also the client loop of bench_scale.py."""
     conn = http.client.HTTPConnection(HOST, port, timeout=30)
     headers = {"Cookie": cookie} if cookie else {}
     n = 0
-    while time.monotonic() < until:
+    while not stop() and (limit is None or n < limit):
         path = paths[n % len(paths)]
         n += 1
         start = time.perf_counter()
@@ -137,12 +139,15 @@ def client(port: int, paths: list[str], cookie: str | None, until: float, stats:
         except (OSError, http.client.HTTPException) as e:
             stats.errors += 1
             stats.last_error = repr(e)
+            stats.failures.append(repr(e))
             conn.close()
             conn = http.client.HTTPConnection(HOST, port, timeout=30)
             continue
         stats.latencies.append(time.perf_counter() - start)
         if not 200 <= response.status < 300:
             stats.non_2xx += 1
+            if response.status >= 400 and response.status != 404:
+                stats.failures.append(f"HTTP {response.status} {path}")
         elif searching:
             stats.ok_searches += 1
     conn.close()
@@ -153,8 +158,8 @@ def run_phase(port: int, clients: int, seconds: float, paths: list[str],
     until = time.monotonic() + seconds
     stats = [Stats() for _ in range(clients)]
     threads = [
-        threading.Thread(target=client, args=(port, paths[i:] + paths[:i], cookies[i], until,
-                                              stats[i], searching))
+        threading.Thread(target=client, args=(port, paths[i:] + paths[:i], cookies[i], stats[i],
+                                              lambda: time.monotonic() >= until, searching))
         for i in range(clients)
     ]
     start = time.monotonic()
