@@ -40,7 +40,6 @@ class AudienceSearcher(Searcher):
             self._docs = docs if docs is not None else frozenset()
             self._df: dict[tuple[str, object], int] = {}
             self._avgfl: dict[str, float] = {}
-            self._mask: np.ndarray | None = None
 
     def _subsearcher(self, reader):
         # Segment searchers ask their parent (this object) for statistics, as Whoosh's do.
@@ -72,13 +71,8 @@ class AudienceSearcher(Searcher):
         return self._df[key]
 
     def _visible(self) -> np.ndarray:
-        """The audience's documents as a mask over document numbers."""
-        if self._mask is None:
-            mask = np.zeros(self.reader().doc_count_all(), dtype=bool)
-            if self._docs:
-                mask[np.fromiter(self._docs, dtype=np.int64, count=len(self._docs))] = True
-            self._mask = mask
-        return self._mask
+        """The audience's documents as a mask over document numbers (the ranking's own)."""
+        return postings.for_reader(self.reader()).mask_of(self._docs)
 
     def idf(self, fieldname, text):
         top = self.get_parent()

@@ -173,15 +173,19 @@ class IndexData:
                     _key, old = self._values.popitem(last=False)
                     self._cached_values -= len(old)
 
-    def mask_of(self, docnums: set[int], build) -> np.ndarray:
-        """build() -- a mask of the set docnums -- kept while that same set object is asked
-        for again (the search service keeps one set per audience and facet filter)."""
+    def mask_of(self, docnums) -> np.ndarray:
+        """The live documents of the set docnums as a mask over document numbers, kept while
+        that same set object is asked for again (the search service keeps one frozen set per
+        audience and facet filter and index generation)."""
         key = id(docnums)
         with self._lock:
             found = self._masks.get(key)
             if found is not None and found[0] is docnums:
                 return found[1]
-        mask = _frozen(build())
+        mask = np.zeros(self.doccount, dtype=bool)
+        if docnums:
+            mask[np.fromiter(docnums, dtype=np.int64, count=len(docnums))] = True
+        mask = _frozen(mask & self.live)
         with self._lock:
             if len(self._masks) >= 16:
                 self._masks.clear()

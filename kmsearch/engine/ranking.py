@@ -347,17 +347,8 @@ def _coordinated(score: np.ndarray, hits: np.ndarray, terms: int, scale: float) 
     return (score + ((hits - 1) / (terms - scale) ** 2)) * ((terms - 1) / terms)
 
 
-def _mask(size: int, docnums) -> np.ndarray:
-    mask = np.zeros(size, dtype=bool)
-    if docnums:
-        mask[np.fromiter(docnums, dtype=np.int64, count=len(docnums))] = True
-    return mask
-
-
 def _within(ranking: _Ranking, allowed: set[int] | None) -> np.ndarray:
-    if allowed is None:
-        return ranking.data.live
-    return ranking.data.mask_of(allowed, lambda: _mask(ranking.size, allowed) & ranking.data.live)
+    return ranking.data.live if allowed is None else ranking.data.mask_of(allowed)
 
 
 # --- the public functions -----------------------------------------------------------------
