@@ -192,6 +192,26 @@ def small_doc_key(root: Path, rel: str) -> str:
     return str((root / rel).resolve())
 
 
+def two_public_guides(tmp_path: Path) -> tuple[Path, Home]:
+    """A home with two public documents indexed: (their folder, the home). With
+    make_guide_staff_only, for tests of what a running service shows after an index run."""
+    root = write_tree(tmp_path / "kb", {
+        "guide.md": "---\ntitle: คำแนะนำ\naudience: public\n---\nยื่นแบบภาษีป้ายภายในมีนาคม\n",
+        "other.md": "---\ntitle: อื่น\naudience: public\n---\nเบี้ยยังชีพผู้สูงอายุ\n",
+    })  # fmt: skip
+    home = Home(tmp_path / "home")
+    index_paths(home, [root])
+    return root, home
+
+
+def make_guide_staff_only(root: Path, home: Home) -> None:
+    """Rewrite two_public_guides' guide as a staff-only note and run an incremental index."""
+    (root / "guide.md").write_text(
+        "---\ntitle: บันทึกภายใน\naudience: staff\n---\nยื่นแบบภาษีป้าย รายชื่อค้างชำระ\n", "utf-8"
+    )
+    index_paths(home, [root])
+
+
 def index_home(home_dir: Path, paths: list[Path]) -> tuple[Home, IndexReport]:
     home = Home(home_dir)
     report = index_paths(home, paths)

@@ -9,7 +9,6 @@ from collections import Counter
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from kmsearch.indexer.run import index_paths
 
 from kmsearch.engine import synonyms
 from kmsearch.engine.analysis import analyze
@@ -454,19 +453,11 @@ def test_result_as_json_has_the_contract_keys(small_kb):
 
 def test_open_service_stops_showing_a_document_an_incremental_run_made_staff_only(tmp_path):
     """A long-running server must not keep a public copy of a document that became staff-only."""
-    root = core_fixtures.write_tree(tmp_path / "kb", {
-        "guide.md": "---\ntitle: คำแนะนำ\naudience: public\n---\nยื่นแบบภาษีป้ายภายในมีนาคม\n",
-        "other.md": "---\ntitle: อื่น\naudience: public\n---\nเบี้ยยังชีพผู้สูงอายุ\n",
-    })
-    home = Home(tmp_path / "home")
-    index_paths(home, [root])
+    root, home = core_fixtures.two_public_guides(tmp_path)
     service = SearchService(home)
     try:
         assert service.search("ภาษีป้าย", audience="public").total == 1
-        (root / "guide.md").write_text(
-            "---\ntitle: บันทึกภายใน\naudience: staff\n---\nยื่นแบบภาษีป้าย รายชื่อค้างชำระ\n", "utf-8"
-        )
-        index_paths(home, [root])
+        core_fixtures.make_guide_staff_only(root, home)
         assert service.search("ภาษีป้าย", audience="public").total == 0
         assert [h.title for h in service.search("ภาษีป้าย", audience="staff").hits] == ["บันทึกภายใน"]
         assert [d.title for d in service.documents("public")] == ["อื่น"]

@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import threading
 
-from kmsearch.indexer.run import index_paths
-
 from kmsearch.engine.search import SearchService
 from kmsearch.engine.shared import PerGeneration
-from kmsearch.home import Home
 from tests import core_fixtures
 
 small_kb = core_fixtures.small_kb
@@ -71,20 +68,12 @@ def test_facet_values_from_urls_cannot_grow_the_shared_sets(small_kb):
 
 def test_a_thread_on_a_new_index_does_not_get_the_old_generation_values(tmp_path):
     """Another thread's browse list must follow a document made staff-only by an index run."""
-    root = core_fixtures.write_tree(tmp_path / "kb", {
-        "guide.md": "---\ntitle: คำแนะนำ\naudience: public\n---\nยื่นแบบภาษีป้ายภายในมีนาคม\n",
-        "other.md": "---\ntitle: อื่น\naudience: public\n---\nเบี้ยยังชีพผู้สูงอายุ\n",
-    })
-    home = Home(tmp_path / "home")
-    index_paths(home, [root])
+    root, home = core_fixtures.two_public_guides(tmp_path)
     service = SearchService(home)
     try:
         assert sorted(d.title for d in _in_thread(lambda: service.documents("public"))) == [
             "คำแนะนำ", "อื่น"]
-        (root / "guide.md").write_text(
-            "---\ntitle: บันทึกภายใน\naudience: staff\n---\nยื่นแบบภาษีป้าย รายชื่อค้างชำระ\n", "utf-8"
-        )
-        index_paths(home, [root])
+        core_fixtures.make_guide_staff_only(root, home)
         assert [d.title for d in service.documents("public")] == ["อื่น"]
         assert [d.title for d in _in_thread(lambda: service.documents("public"))] == ["อื่น"]
         assert _in_thread(lambda: service.search("ภาษีป้าย", audience="public").total) == 0
