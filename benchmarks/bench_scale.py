@@ -28,7 +28,6 @@ measures an older checkout: run it with that checkout's interpreter for before/a
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import re
 import shutil
@@ -44,7 +43,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from load_web import HOST, PASSWORD, Stats, client, free_port, sign_in, start_server  # noqa: E402
+from load_web import PASSWORD, Stats, client, free_port, sign_in_half, start_server  # noqa: E402
 
 TEXT_SUFFIXES = (".md", ".txt", ".html")
 
@@ -429,14 +428,7 @@ def bench_server(home: Path, work: Path, clients: int, seconds: float, rounds: i
     server = start_server(home, port, log)
     lines = []
     try:
-        cookies: list[str | None] = []
-        for i in range(clients):
-            if i % 2:
-                conn = http.client.HTTPConnection(HOST, port, timeout=30)
-                cookies.append(sign_in(conn, f"bench{i // 2}"))
-                conn.close()
-            else:
-                cookies.append(None)
+        cookies = sign_in_half(port, clients, "bench")
         queries = _all_queries()
         mixed = []
         for i, text in enumerate(queries):

@@ -121,6 +121,20 @@ def sign_in(conn: http.client.HTTPConnection, username: str) -> str:
     return response.getheader("Set-Cookie").split(";")[0]
 
 
+def sign_in_half(port: int, clients: int, prefix: str) -> list[str | None]:
+    """A session cookie for every second client (staff PREFIX0, PREFIX1, ...), None for the
+    others (citizens)."""
+    cookies: list[str | None] = []
+    for i in range(clients):
+        if i % 2:
+            conn = http.client.HTTPConnection(HOST, port, timeout=30)
+            cookies.append(sign_in(conn, f"{prefix}{i // 2}"))
+            conn.close()
+        else:
+            cookies.append(None)
+    return cookies
+
+
 def client(port: int, paths: list[str], cookie: str | None, stats: Stats, stop,
            searching: bool = False, limit: int | None = None) -> None:
     """One client: requests back to back on a keep-alive connection until stop() says so
@@ -208,16 +222,9 @@ def main() -> None:
         log = Path(tmp) / "server.log"
         server = start_server(home, port, log)
         try:
-            cookies: list[str | None] = []
-            for i in range(args.clients):
-                if i % 2:
-                    conn = http.client.HTTPConnection(HOST, port, timeout=30)
-                    cookies.append(sign_in(conn, f"load{i // 2}"))
-                    conn.close()
-                else:
-                    cookies.append(None)
+            cookies = sign_in_half(port, args.clients, "load")
             search_paths = ["/?" + urllib.parse.urlencode({"q": q}) for q in QUERIES]
-            print(f"server: kmsearch serve (waitress, 8 threads) on {HOST}:{port}; "
+            print(f"server: kmsearch serve (waitress, a process per core, 8 threads each) on {HOST}:{port}; "
                   f"{args.clients} clients ({staff} signed-in staff), {args.seconds:g} s per phase")
             base, base_t = run_phase(port, args.clients, args.seconds, ["/healthz"], cookies,
                                      searching=False)
