@@ -3,6 +3,7 @@ threads (kmsearch.engine.shared), bounded, and never outlives the index it was r
 
 from __future__ import annotations
 
+import random
 import threading
 
 from kmsearch.engine.search import SearchService
@@ -110,12 +111,31 @@ def test_typo_scans_in_memory_find_exactly_what_whoosh_finds(small_kb):
         terms = vocabulary(searcher)
         assert list(terms) == sorted(terms) and len(terms) > 100
         words = {t for t in terms if len(t) >= 3}
-        probes = sorted(words)[::7] + ["ภาษีป่าย", "เบี้ยยังชีบ", "ใบอนุญาด", "zzzz", "กระทบยอด"]
+        rng = random.Random(5)
+        edited = []  # terms with one to three random insertions, deletions or substitutions
+        for word in sorted(words)[::5]:
+            chars = list(word)
+            for _ in range(rng.choice((1, 2, 3))):
+                at, ch = rng.randrange(len(chars)), rng.choice(chars)
+                edit = rng.choice("ids")
+                if edit == "i":
+                    chars.insert(at, ch)
+                elif edit == "d" and len(chars) > 2:
+                    del chars[at]
+                else:
+                    chars[at] = ch
+            edited.append("".join(chars))
+        probes = sorted(words)[::7] + edited + ["ภาษีป่าย", "เบี้ยยังชีบ", "ใบอนุญาด", "zzzz", "กระทบยอด",
+                                                "ก", "ภาษี" * 12]
+        found = 0
         for word in probes:
             for dist in (1, 2):
-                mine = list(terms_within(terms, word, dist, prefix=1))
-                whoosh = list(searcher.reader().terms_within("content", word, dist, prefix=1))
-                assert mine == whoosh, (word, dist)
+                for prefix in (0, 1) if word in edited[:20] else (1,):
+                    mine = list(terms_within(terms, word, dist, prefix=prefix))
+                    whoosh = list(searcher.reader().terms_within("content", word, dist, prefix=prefix))
+                    assert mine == whoosh, (word, dist, prefix)
+                    found += len(mine)
+        assert found > len(probes)  # the probes near real terms found some
         assert list(terms_within((), "ภาษี", 1, prefix=1)) == []
     finally:
         service.close()

@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 
+import numpy as np
 from whoosh import query as q
 from whoosh.automata import lev
 
@@ -47,17 +48,108 @@ class Work:
         self.vocabulary = vocabulary
 
 
-def vocabulary(searcher, fieldname: str = "content") -> tuple[str, ...]:
+def vocabulary(searcher, fieldname: str = "content") -> Vocabulary:
     """Every term of fieldname, in the index's order (sorted by code point, as UTF-8 bytes
-    sort): what terms_within walks in memory. About 37,000 terms at 2,000 documents."""
-    return tuple(t.decode("utf-8") for t in searcher.reader().lexicon(fieldname))
+    sort): what terms_within scans in memory. About 37,000 terms at 2,000 documents."""
+    return Vocabulary(t.decode("utf-8") for t in searcher.reader().lexicon(fieldname))
+
+
+class Vocabulary(Sequence[str]):
+    """A sorted term list that answers terms_within by computing edit distances for many
+    terms at once (numpy), instead of walking a Levenshtein automaton term by term: the
+    automaton cost ~4 ms per scan in Python, a third of a typo search's CPU.
+
+    Terms sharing a prefix are contiguous in the sorted list; their remainders are packed,
+    per prefix and when first asked for, into a matrix of code points (MAX_LEN columns).
+    Shared read-only by every thread once built (a bucket built twice by two threads at
+    once is the same value)."""
+
+    MAX_LEN = 32  # characters after the prefix; longer terms are left to the automaton
+
+    def __init__(self, terms):
+        self.terms = tuple(terms)
+        self._buckets: dict[str, tuple] = {}
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+    def __getitem__(self, i):
+        return self.terms[i]
+
+    def _bucket(self, prefix: str) -> tuple:
+        """(first index, code matrix, lengths) of the terms starting with prefix whose
+        remainder fits MAX_LEN, and whether some longer one was left out."""
+        found = self._buckets.get(prefix)
+        if found is not None:
+            return found
+        lo = bisect.bisect_left(self.terms, prefix)
+        if prefix:
+            hi = bisect.bisect_left(self.terms, prefix[:-1] + chr(ord(prefix[-1]) + 1), lo)
+        else:
+            hi = len(self.terms)
+        rests = [t[len(prefix):] for t in self.terms[lo:hi]]
+        lengths = np.fromiter((len(r) for r in rests), dtype=np.int16, count=len(rests))
+        codes = np.zeros((len(rests), self.MAX_LEN), dtype=np.uint32)
+        for row, rest in enumerate(rests):
+            if len(rest) <= self.MAX_LEN:
+                codes[row, : len(rest)] = np.frombuffer(rest.encode("utf-32-le"), dtype=np.uint32)
+        found = (lo, codes, lengths)
+        self._buckets[prefix] = found
+        return found
+
+    def within(self, word: str, maxdist: int, prefix: int = 0) -> list[str]:
+        """Every term t with t[:prefix] == word[:prefix] and at most maxdist insertions,
+        deletions or substitutions between the rest of word and the rest of t, in sorted
+        order: exactly what Whoosh's levenshtein_automaton(word, maxdist, prefix) accepts."""
+        rest = word[prefix:]
+        if len(rest) + maxdist > self.MAX_LEN or len(word) < prefix:
+            return list(_automaton_within(self.terms, word, maxdist, prefix))
+        lo, codes, lengths = self._bucket(word[:prefix])
+        rows = np.flatnonzero(np.abs(lengths.astype(np.int32) - len(rest)) <= maxdist)
+        if not len(rows):
+            return []
+        dist = _edit_distances(rest, codes[rows], lengths[rows], maxdist)
+        return [self.terms[lo + int(r)] for r in rows[dist <= maxdist]]
+
+
+def _edit_distances(word: str, codes: np.ndarray, lengths: np.ndarray, cap: int) -> np.ndarray:
+    """Levenshtein distance from word to each row of codes (its first lengths[i] code
+    points), computed row of the DP table by row for all terms at once. Distances above cap
+    may be reported as any value above cap (the scan stops once every term is past it)."""
+    n, m = len(codes), len(word)
+    target = np.frombuffer(word.encode("utf-32-le"), dtype=np.uint32)
+    steps = np.arange(m + 1, dtype=np.int32)
+    prev = np.broadcast_to(steps, (n, m + 1))
+    out = np.where(lengths == 0, m, cap + 1).astype(np.int32)
+    row = np.empty((n, m + 1), dtype=np.int32)
+    for i in range(1, int(lengths.max()) + 1):
+        # D[i][j] = min(D[i-1][j] + 1, D[i-1][j-1] + differs, D[i][j-1] + 1); the last
+        # term, along the row, is a running minimum of (value - j) plus j.
+        differs = codes[:, i - 1 : i] != target
+        row[:, 0] = i
+        np.minimum(prev[:, 1:] + 1, prev[:, :-1] + differs, out=row[:, 1:])
+        cur = np.minimum.accumulate(row - steps, axis=1) + steps
+        ends = lengths == i
+        out[ends] = cur[ends, m]
+        if cur.min() > cap:
+            break  # every term still longer than i is already more than cap away
+        prev = cur
+    return out
 
 
 def terms_within(terms: Sequence[str], word: str, maxdist: int, prefix: int = 0) -> Iterator[str]:
-    """The terms within maxdist edits of word sharing its first prefix characters: Whoosh's
-    reader.terms_within (the same Levenshtein automaton, walked the same way), with the
-    next term at or after each of the automaton's candidates found by bisection in a sorted
-    list in memory instead of a binary search of the term file on disk (3x faster)."""
+    """The terms within maxdist edits of word sharing its first prefix characters, in sorted
+    order: what Whoosh's reader.terms_within gives, from a sorted list in memory."""
+    if isinstance(terms, Vocabulary):
+        yield from terms.within(word, maxdist, prefix)
+    else:
+        yield from _automaton_within(terms, word, maxdist, prefix)
+
+
+def _automaton_within(terms: Sequence[str], word: str, maxdist: int, prefix: int) -> Iterator[str]:
+    """Whoosh's reader.terms_within (the same Levenshtein automaton, walked the same way),
+    with the next term at or after each of the automaton's candidates found by bisection in
+    a sorted list in memory instead of a binary search of the term file on disk."""
     if not terms:
         return
     dfa = lev.levenshtein_automaton(word, maxdist, prefix).to_dfa()
