@@ -156,7 +156,7 @@ def build_fields(source: Source, topics, hash_: str, ocr: OcrOptions | None = No
         "filename": source.file.name,
         "title": normalize(meta.title, fold_case=False),
         "content": text,
-        "grams": normalize(meta.title, fold_case=False) + "\n" + text,
+        "runs": normalize(meta.title, fold_case=False) + "\n" + text,
         "meta": " ".join([meta.topic, meta.division, *meta.expert]),
         "topic": meta.topic,
         "division": meta.division,
@@ -180,7 +180,7 @@ _OCR_READ = "_ocr_read"  # not a field: pages OCR'd by this run, for the progres
 def _reindexable(stored: dict) -> dict:
     """Turn a stored document back into fields for add_document (keeps a failed file's old copy)."""
     fields = {k: v for k, v in stored.items() if k != "meta"}
-    fields["grams"] = stored.get("title", "") + "\n" + stored.get("content", "")
+    fields["runs"] = stored.get("title", "") + "\n" + stored.get("content", "")
     # folded is not stored: a kept scan stays findable by its exact words until re-read.
     fields["meta"] = " ".join(
         [stored.get("topic", ""), stored.get("division", ""), *stored.get("expert", "").split(",")]
@@ -206,8 +206,9 @@ def index_paths(
         existing = _stored_by_key(live) if live is not None else {}
 
         # A rebuild, or the very first run, writes a fresh generation; otherwise the live one.
-        # So does an index written before a field this version fills was added (the grams
-        # of the substring fallback): searches keep using it meanwhile, without that field.
+        # So does an index written before a field this version fills was added (the runs
+        # of the substring fallback, which replaced its trigrams): searches keep using it
+        # meanwhile, as it is.
         fresh = rebuild or live is None or _lacks_fields(live)
         folder = indexstore.new_generation(home) if fresh else None
         target = whoosh_index.open_dir(str(folder)) if fresh else live

@@ -281,7 +281,7 @@ class GroupedSegmentWriter(SegmentWriter):
 
     def add_document(self, **fields):
         """Whoosh's add_document, with the terms of fields whose analyzer offers a fast path
-        (term_positions, distinct_terms) taken without Token objects."""
+        (term_positions, term_counts, distinct_terms) taken without Token objects."""
         self._check_state()
         schema = self.schema
         names = sorted(name for name in fields if not name.startswith("_"))
@@ -323,6 +323,16 @@ class GroupedSegmentWriter(SegmentWriter):
             # each term once: frequency 1, weight 1.0 (one token's boost) times the boosts
             self.pool.add_same(name, words, docnum, (1.0 * fmt.field_boost * boost, pack_uint(1)))
             return len(words) if field.scorable else 0
+        if isinstance(value, str) and kind is formats.Frequency and hasattr(analyzer, "term_counts"):
+            counts = analyzer.term_counts(value)
+            fb = fmt.field_boost
+            # Whoosh's weight: one token boost (1.0) per occurrence, times the field's and the
+            # document's boosts, in that order
+            self.pool.add_field_terms(name, docnum, (
+                (text, float(count) * fb * boost, pack_uint(count)) for text, count in counts.items()
+            ))
+            length = sum(counts.values())
+            return length if field.scorable else 0
         if isinstance(value, str) and kind in (formats.Frequency, formats.Positions) and hasattr(analyzer, "term_positions"):
             fb = fmt.field_boost
             encode = fmt.encode if kind is formats.Positions else (lambda poses: pack_uint(len(poses)))

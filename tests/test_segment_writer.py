@@ -34,7 +34,7 @@ def docs() -> list[dict]:
     out.append(dict(out[0], doc_id="f" * 16, key="/scan", folded="ลูกหนภาษปาย ทีเกียวข้อง", ocr="1/1"))
     # every kind of run the analyzer cuts: abbreviations, an era and a year, Latin, numbers
     tricky = "ตามพ.ร.บ. e-LAAS it's A4 1,234.5 พ.ศ.2562 แบบ ภ.ป.1 ๑๒๓ ขอรับเบี้ยยังชีพ ขอรับเบี้ยยังชีพ"
-    out.append(dict(out[1], doc_id="e" * 16, key="/tricky", title=tricky, content=tricky, grams=tricky))
+    out.append(dict(out[1], doc_id="e" * 16, key="/tricky", title=tricky, content=tricky, runs=tricky))
     return out
 
 
@@ -87,7 +87,7 @@ def test_one_commit_is_identical(tmp_path, docs):
     batches = [_with_a_boosted_document(docs)]
     whoosh = _everything(_write(tmp_path / "whoosh", SegmentWriter, batches))
     grouped = _everything(_write(tmp_path / "grouped", GroupedSegmentWriter, batches))
-    assert any(f == "grams" for f, _ in whoosh["postings"]) and any(f == "folded" for f, _ in whoosh["postings"])
+    assert any(f == "runs" for f, _ in whoosh["postings"]) and any(f == "folded" for f, _ in whoosh["postings"])
     assert grouped == whoosh
 
 

@@ -7,7 +7,7 @@ import hashlib
 from whoosh import fields
 
 from kmsearch.engine.analysis import ThaiAnalyzer
-from kmsearch.engine.fallback import ThaiGramAnalyzer
+from kmsearch.engine.fallback import ThaiRunAnalyzer
 from kmsearch.engine.folding import FoldedAnalyzer
 
 AUDIENCES = ("public", "staff")
@@ -96,8 +96,9 @@ def get_schema() -> fields.Schema:
         content_hash=fields.STORED,
         file_sha256=fields.STORED,  # of the original file alone: downloads check it
         indexed_at=fields.STORED,
-        # character trigrams of title and text, for the substring fallback (engine/fallback.py)
-        grams=fields.TEXT(analyzer=ThaiGramAnalyzer(), phrase=False),
+        # the Thai runs of title and text with their counts, for the substring fallback
+        # (engine/fallback.py; indexes written before it have character trigrams, "grams")
+        runs=fields.TEXT(analyzer=ThaiRunAnalyzer(), phrase=False),
         # Scans: "pages read by OCR/pages" ("" for born-digital text), and the OCR'd text
         # folded (engine/folding.py) so that words Tesseract misread are still found.
         ocr=fields.STORED,
