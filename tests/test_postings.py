@@ -26,6 +26,24 @@ def _terms(reader, fieldname, limit=40):
     return [t for _i, t in zip(range(limit), reader.lexicon(fieldname), strict=False)]
 
 
+LISTS = [[0], [46], [3, 49], list(range(0, 3000, 7)), [1, 90, 91, 4000], [2**20], [5, 46, 47]]
+
+
+def test_a_block_of_positions_decodes_in_one_call_as_whoosh_decodes_each_value():
+    fmt = Positions()
+    offsets, flat = postings._decode_block(fmt, [fmt.encode(p) for p in LISTS])
+    assert [flat[offsets[i] : offsets[i + 1]].tolist() for i in range(len(LISTS))] == LISTS
+    assert [fmt.decode_positions(fmt.encode(p)) for p in LISTS] == LISTS
+
+
+def test_values_stored_without_their_stop_byte_are_decoded_one_by_one():
+    fmt = Positions()
+    lists = [p for p in LISTS if p[-1] != 46]  # "K." would read as a STOP to Whoosh too
+    values = [fmt.encode(p)[:-1] for p in lists]
+    offsets, flat = postings._decode_block(fmt, values)
+    assert [flat[offsets[i] : offsets[i + 1]].tolist() for i in range(len(lists))] == lists
+
+
 def test_postings_and_positions_equal_whoosh_matchers(corpus_kb):
     searcher = corpus_kb.service._searcher()
     reader = searcher.reader()

@@ -18,7 +18,7 @@ import pickle
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, chain
 
 import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher
@@ -46,6 +46,15 @@ class Postings:
     weights: np.ndarray  # the term's frequency in each of them
     raw_ids: np.ndarray  # every stored posting, deleted documents included
     blocks: tuple  # (index in raw_ids of a block's first posting, segment number, where)
+
+    @property
+    def block_starts(self) -> np.ndarray:
+        """The index in raw_ids of each block's first posting."""
+        starts = self.__dict__.get("_starts")
+        if starts is None:  # worked out once; two threads doing it at once agree
+            starts = np.fromiter((b[0] for b in self.blocks), dtype=np.int64, count=len(self.blocks))
+            object.__setattr__(self, "_starts", starts)
+        return starts
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:
@@ -122,7 +131,8 @@ class IndexData:
 
         Only the blocks holding one of docnums are read, and of those only the values (the
         document numbers are known from the cached postings): a phrase is checked on a
-        hundred candidates, not on every document holding its words.
+        hundred candidates, not on every document holding its words. A block's positions
+        are decoded once, all together, and kept as two arrays.
         """
         term = self.postings(reader, fieldname, btext)
         raw = term.raw_ids
@@ -132,35 +142,43 @@ class IndexData:
         present = index < len(raw)
         present[present] = raw[index[present]] == docnums[present]
         docs, index = docnums[present], index[present]
-        starts = np.array([b[0] for b in term.blocks], dtype=np.int64)
-        block_of = np.searchsorted(starts, index, side="right") - 1
-        decode = _position_decoder(reader.schema[fieldname].format)
-        segments = reader.leaf_readers()
-        matchers: dict[int, object] = {}
+        block_of = np.searchsorted(term.block_starts, index, side="right") - 1
         out: dict[int, list[int]] = {}
-        current, values = -1, None
+        current, offsets, flat, start = -1, None, None, 0
         for doc, i, blk in zip(docs.tolist(), index.tolist(), block_of.tolist(), strict=True):
-            start, number, where = term.blocks[blk]
             if blk != current:
-                key = (fieldname, btext, blk)
-                with self._lock:
-                    values = self._values.get(key)
-                    if values is not None:
-                        self._values.move_to_end(key)
-                if values is None:
-                    if callable(where):  # short lists stored inline, or read one by one
-                        values = where()
-                    else:
-                        if number not in matchers:
-                            matchers[number] = _leaf(segments[number][0].postings(fieldname, btext))
-                        m = matchers[number]
-                        m._goto(where)
-                        m._read_values()
-                        values = m._values
-                    self._keep_values(key, values)
-                current = blk
-            out[doc] = decode(values[i - start])
+                offsets, flat = self._block_positions(reader, fieldname, btext, term, blk)
+                start, current = term.blocks[blk][0], blk
+            k = i - start
+            out[doc] = flat[offsets[k] : offsets[k + 1]].tolist()
         return out
+
+    def _block_positions(self, reader, fieldname, btext, term, blk) -> tuple[np.ndarray, np.ndarray]:
+        """(offsets, positions) of every posting of one block, decoded and kept."""
+        key = (fieldname, btext, blk)
+        with self._lock:
+            values = self._values.get(key)
+            if values is not None:
+                self._values.move_to_end(key)
+        if isinstance(values, tuple) and len(values) == 2 and isinstance(values[0], np.ndarray):
+            return values
+        if values is None:
+            _start, number, where = term.blocks[blk]
+            if callable(where):  # short lists stored inline, or read one by one
+                values = where()
+            else:
+                segment = reader.leaf_readers()[number][0]
+                m = _leaf(segment.postings(fieldname, btext))
+                m._goto(where)
+                m._read_values()
+                values = m._values
+        decoded = _decode_block(reader.schema[fieldname].format, values)
+        with self._lock:  # the decoded arrays replace the raw values (same count of postings)
+            if key in self._values:
+                self._values[key] = decoded
+        if key not in self._values:
+            self._keep_values(key, decoded)
+        return decoded
 
     def _keep_values(self, key, values) -> None:
         # Reading a block means unpickling all of it (ids, frequencies and positions):
@@ -168,10 +186,10 @@ class IndexData:
         with self._lock:
             if key not in self._values:
                 self._values[key] = values
-                self._cached_values += len(values)
+                self._cached_values += _count(values)
                 while self._cached_values > MAX_CACHED_VALUES and len(self._values) > 1:
                     _key, old = self._values.popitem(last=False)
-                    self._cached_values -= len(old)
+                    self._cached_values -= _count(old)
 
     def mask_of(self, docnums) -> np.ndarray:
         """The live documents of the set docnums as a mask over document numbers, kept while
@@ -252,8 +270,7 @@ def _segment_lengths(segment, fieldname: str, size: int) -> np.ndarray:
 
 def _position_decoder(format_):
     """Whoosh's Positions.decode_positions with the running sum done by accumulate (C)
-    instead of a Python loop: phrase checks decode thousands of these. Another format keeps
-    its own decoder."""
+    instead of a Python loop. Another format keeps its own decoder."""
     if type(format_) is not Positions:
         return format_.decode_positions
     loads = pickle.loads
@@ -265,6 +282,48 @@ def _position_decoder(format_):
         return list(accumulate(loads(value[_INT_SIZE:])))
 
     return decode
+
+
+def _decode_block(format_, values) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets, positions) of a block's values: the positions of posting i are
+    positions[offsets[i]:offsets[i + 1]] (int32: less than half the memory of the pickled
+    values they replace in the cache).
+
+    Whoosh stores each posting's positions as a count and a pickled list of gaps. Pickle
+    has no position-dependent state between lists, so the block's lists, each without its
+    STOP byte, inside one MARK ... LIST frame unpickle in a single call instead of one call
+    per posting; the running sums are then one cumsum. Anything unexpected
+    (a value without STOP, counts that disagree) takes Whoosh's decoder per value.
+    """
+    lists = None
+    if type(format_) is Positions and all(v.endswith(b".") for v in values):
+        try:
+            lists = pickle.loads(b"(" + b"".join(v[_INT_SIZE:-1] for v in values) + b"l.")
+        except Exception:  # noqa: BLE001 - the per-value decoder below says what is wrong
+            lists = None
+        if lists is not None:
+            counts = np.frombuffer(b"".join(v[:_INT_SIZE] for v in values), dtype=">u4")
+            lens = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+            if len(lists) != len(values) or not np.array_equal(counts, lens):
+                lists = None
+            else:
+                gaps = np.fromiter(chain.from_iterable(lists), dtype=np.int64, count=int(lens.sum()))
+                offsets = np.concatenate(([0], np.cumsum(lens)))
+                total = np.cumsum(gaps)
+                base = np.concatenate(([0], total))[offsets[:-1]]
+                return _frozen(offsets.astype(np.int32)), _frozen((total - np.repeat(base, lens)).astype(np.int32))
+    decode = _position_decoder(format_)
+    lists = [decode(v) for v in values]
+    lens = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+    flat = np.fromiter(chain.from_iterable(lists), dtype=np.int64, count=int(lens.sum()))
+    return _frozen(np.concatenate(([0], np.cumsum(lens))).astype(np.int32)), _frozen(flat.astype(np.int32))
+
+
+def _count(values) -> int:
+    """Postings in a kept block: raw values, or decoded (offsets, positions)."""
+    if isinstance(values, tuple) and len(values) == 2 and isinstance(values[0], np.ndarray):
+        return len(values[0]) - 1
+    return len(values)
 
 
 def _leaf(matcher):
