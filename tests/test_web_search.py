@@ -193,3 +193,23 @@ def test_bare_route_reads_no_database_for_staff_and_is_still_not_cached(app, sta
         assert statements
     finally:
         sa.event.remove(engine, "before_cursor_execute", count)
+
+
+def test_facet_links_are_the_urls_flask_builds(app):
+    """url_with encodes its arguments itself (for speed): the same URL as url_for gives,
+    whatever the words typed and the filter values hold."""
+    from urllib.parse import urlencode
+
+    from flask import url_for
+    from kmsearch.web.search import url_with
+
+    values = ["ภาษีป้าย", "ภาษี ป้าย", '"หนังสือ" & =+?#%/', "นาย ก, นาง ข", "é中😀\t!*()$,:;@~"]
+    for typed in values:
+        for value in values:
+            args = {"q": typed, "division": value, "page": "3", "x": "1"}
+            with app.test_request_context("/?" + urlencode(args)):
+                kept = {"q": typed, "division": value}  # page and unknown arguments go
+                assert url_with() == url_for("search.index", **kept)
+                assert url_with(expert=value) == url_for("search.index", **kept, expert=value)
+                assert url_with(division=None) == url_for("search.index", q=typed)
+                assert url_with(page=2) == url_for("search.index", **kept, page=2)
