@@ -21,8 +21,8 @@ import numpy as np
 from whoosh import query as q
 from whoosh.automata import lev
 
+from kmsearch.engine import postings, ranking
 from kmsearch.engine import query as querymod
-from kmsearch.engine import ranking
 from kmsearch.engine.analysis import word_spans
 from kmsearch.engine.thai import normalize
 
@@ -197,7 +197,11 @@ def _in_visible(searcher, name: str, term: str, allowed) -> bool:
         return False
     if allowed is None:
         return True
-    return any(d in allowed for d in searcher.reader().postings(name, term).all_ids())
+    # The postings arrays the ranking reads (shared per index generation), not a matcher
+    # walked posting by posting: every word of every query is checked here.
+    data = postings.for_reader(searcher.reader())
+    found = data.postings(searcher.reader(), name, searcher.schema[name].to_bytes(term))
+    return bool(data.mask_of(allowed)[found.ids].any())
 
 
 def _known(searcher, term: str, allowed=None) -> bool:
