@@ -125,13 +125,13 @@ def test_best_window_is_the_exhaustive_choice(gaps, width):
 def test_a_large_repetitive_document_segments_only_a_region(monkeypatch):
     text = ("ยื่นแบบภาษีป้ายที่กองคลัง ชำระภาษีป้ายภายในเดือนเมษายน " * 20_000)[:1_000_000]
     segmented = []
-    real = snippets.analyze
+    real = snippets.word_spans
 
     def counting(piece, *args, **kwargs):
         segmented.append(len(piece))
         return real(piece, *args, **kwargs)
 
-    monkeypatch.setattr(snippets, "analyze", counting)
+    monkeypatch.setattr(snippets, "word_spans", counting)
     fragments = snippets.make_fragments(text, [("ภาษีป้าย", ("ภาษี", "ป้าย"))])
     assert any(m for _t, m in fragments)
     assert sum(segmented) <= 2 * snippets.ATTEMPTS * (snippets.REGION + 200)

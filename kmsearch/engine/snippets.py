@@ -1,19 +1,28 @@
 """Snippets: the part of a document that best shows why it matched, with matches marked.
 
-Work is linear in the document and bounded whatever its size. The query's words are first
-located by plain (C-speed) string search in at most MAX_SCAN characters; the window holding
-most of them is chosen in one pass; only a region of about three windows around it is then
-segmented, and the marks come from that analysis -- the same analyzer as the index, so the
-marked characters are exactly the words or compound parts the query matched, never half a
-Thai character cluster. Segmenting whole documents for every hit (and caching the result)
-was most of a search's time and memory; a 1 MB document took seconds.
+Work is linear in the document and bounded whatever its size, and small per hit:
+1. The query's words are located by plain (C-speed) string search in at most MAX_SCAN
+   characters (occurrences); the window holding most of them is chosen in one pass.
+2. A region of about two windows around it is normalised once, and only its pieces (text
+   between whitespace) that can hold a query word are segmented (Region). The marks come from
+   that analysis -- the same analyzer as the index, so the marked characters are exactly the
+   words or compound parts the query matched, never half a Thai character cluster.
+3. Word boundaries for cutting the snippet are needed only where no space is near: the piece
+   there is segmented then.
+Segmenting whole documents for every hit (and caching the result) was most of a search's time
+and memory; a 1 MB document took seconds. Segmenting every piece of the region was still about
+a quarter of a search request's CPU time at 2,000 documents, for marks in one piece of five.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
+from functools import lru_cache
+from itertools import islice
 
-from kmsearch.engine.analysis import analyze, compound_parts
+from kmsearch.engine.analysis import compound_parts, word_spans
+from kmsearch.engine.thai import normalize_with_offsets
 
 WIDTH = 220  # characters of context shown; about two lines on a phone
 MAX_SCAN = 200_000  # characters of a document searched for the query's words
@@ -22,16 +31,20 @@ REGION = 2 * WIDTH  # characters segmented around the chosen window (the window 
 ATTEMPTS = 3  # regions tried when a word occurs only inside other words (ปี in ปีงบ...)
 
 
-def _term_pattern(term: str) -> str:
-    """A regex for term as it may be written in the stored text (e-LAAS for elaas, 1,000
-    for 1000, พ.ร.บ. for พรบ)."""
+def _separators(term: str) -> str:
+    """Characters the stored text may hold between the letters of term: e-LAAS for elaas,
+    1,000 for 1000, พ.ร.บ. for พรบ (a Thai abbreviation is indexed without its dots)."""
     if term.isascii() and term.isalnum():
-        sep = ",?" if term.isdigit() else "[-']?"
-    elif len(term) <= 4:
-        sep = r"\.?"  # a Thai abbreviation is indexed without its dots
-    else:
+        return "," if term.isdigit() else "-'"
+    return "." if len(term) <= 4 else ""
+
+
+def _term_pattern(term: str) -> str:
+    """A regex for term as it may be written in the stored text (see _separators)."""
+    seps = _separators(term)
+    if not seps:
         return re.escape(term)
-    return sep.join(re.escape(ch) for ch in term)
+    return f"[{re.escape(seps)}]?".join(re.escape(ch) for ch in term)
 
 
 def _folded(text: str) -> str:
@@ -40,19 +53,70 @@ def _folded(text: str) -> str:
     return lower if len(lower) == len(text) else text
 
 
+@lru_cache(maxsize=256)
+def _alternatives(terms: frozenset[str]) -> tuple[bool, tuple[tuple[str, str, re.Pattern], ...]]:
+    """Whether the text must be case-folded for terms, and each term, longest first (the order
+    in which one alternation would try them), with its separators and its pattern.
+
+    Built once per query, not once per hit. Folding is needed only for a term with a letter
+    that has a capital: lower() never turns another character into one without (every
+    character is checked in tests/test_snippet_occurrences.py), so a search for caseless terms
+    (Thai, digits) finds them at the same places in the text as in its folded copy.
+    """
+    ordered = sorted(terms, key=len, reverse=True)
+    fold = any(t.upper() != t for t in ordered)
+    return fold, tuple((t, _separators(t), re.compile(_term_pattern(t))) for t in ordered)
+
+
 def occurrences(text: str, terms: set[str]) -> list[tuple[int, int, str]]:
     """(start, end, term) of the first MAX_OCCURRENCES places where a term is written,
-    within the first MAX_SCAN characters; linear in the scanned text."""
-    terms = {t for t in terms if t}
+    within the first MAX_SCAN characters; linear in the scanned text.
+
+    What one regex alternation of the terms (longest first) finds with finditer: the leftmost
+    place where any term is written, the first term in that order written there, then on from
+    its end. Each term is looked for on its own with str.find -- a plain string search, several
+    times faster than the alternation, which tries every alternative at every character --
+    unless the text holds a separator its pattern allows (a dot for a short Thai word); then
+    with its own pattern.
+    """
+    terms = frozenset(t for t in terms if t)
     if not terms:
         return []
-    ordered = sorted(terms, key=len, reverse=True)  # the longest alternative wins
-    pattern = re.compile("|".join(f"({_term_pattern(t)})" for t in ordered))
-    out = []
-    for m in pattern.finditer(_folded(text[:MAX_SCAN])):
-        out.append((m.start(), m.end(), ordered[m.lastindex - 1]))
-        if len(out) >= MAX_OCCURRENCES:
+    fold, alternatives = _alternatives(terms)
+    scanned = _folded(text[:MAX_SCAN]) if fold else text[:MAX_SCAN]
+    if len(alternatives) == 1:  # the alternation is the one pattern (most queries: one word)
+        term, _seps, pattern = alternatives[0]
+        return [(*m.span(), term) for m in islice(pattern.finditer(scanned), MAX_OCCURRENCES)]
+    finders = []
+    for term, seps, pattern in alternatives:
+        if seps and any(sep in scanned for sep in seps):
+            finders.append((term, pattern.search))
+        else:
+            finders.append((term, None))
+
+    def locate(k: int, pos: int) -> tuple[int, int] | None:
+        term, search = finders[k]
+        if search is None:
+            at = scanned.find(term, pos)
+            return (at, at + len(term)) if at >= 0 else None
+        m = search(scanned, pos)
+        return m.span() if m else None
+
+    upcoming = [locate(k, 0) for k in range(len(finders))]
+    out: list[tuple[int, int, str]] = []
+    pos = 0
+    while len(out) < MAX_OCCURRENCES:
+        best = -1
+        for k, found in enumerate(upcoming):
+            if found is not None and found[0] < pos:  # overlapped by the last one taken
+                found = upcoming[k] = locate(k, pos)
+            if found is not None and (best < 0 or found[0] < upcoming[best][0]):
+                best = k  # strictly leftmost: on a tie the earlier (longer) term stays
+        if best < 0:
             break
+        start, end = upcoming[best]
+        out.append((start, end, finders[best][0]))
+        pos = end
     return out
 
 
@@ -80,47 +144,146 @@ def best_window(spans: list[tuple[int, int, str]], width: int) -> int:
     return best_start
 
 
-def words_of(text: str) -> list[tuple[str, int, int]]:
-    """(word, start, end) of each word token of text (offsets into text): what match_spans
-    reads, worked out once when it is asked twice about the same region."""
-    return [(word, start, end) for word, _pos, start, end, _part in analyze(text, parts=False)]
+_PIECE = re.compile(r"\S+")
+# The analyzer drops these from abbreviations (พ.ร.บ. -> พรบ), numbers (1,000 -> 1000) and Latin
+# words (e-LAAS -> elaas): only there is a word not written in the text as it is indexed.
+_SHORTENED = re.compile(r"[.,'\-]")
+_SPACES = re.compile(r"\s+")
 
 
-def match_spans(
-    text: str,
-    terms: set[str],
-    word_ends: list[int] | None = None,
-    words: list[tuple[str, int, int]] | None = None,
-) -> list[tuple[int, int, str]]:
-    """(start, end, term) of every token of text that is one of terms, overlaps merged.
+def _bare(text: str) -> str:
+    """text without the characters _SHORTENED names."""
+    return text.replace(".", "").replace(",", "").replace("-", "").replace("'", "")
 
-    The tokens are analyze()'s, in its order: each word, then its compound parts. words:
-    words_of(text), when the caller has it already. word_ends, when given, receives the end
-    offset of every word (for cutting between words).
+
+class Region:
+    """A region of a document (not a whole one: it is normalised whole) and its word tokens as
+    analyze(text, parts=False) gives them, segmented piece by piece where they are asked for.
+
+    A piece is text between whitespace. No token spans whitespace, and the analyzer reads a
+    piece alone as it reads it within the text: its patterns look ahead only up to the
+    whitespace, which none of them matches, so seeing it or the end of the piece is the same.
+    tests/test_snippet_spans.py checks both against analyze() on the bundled corpus.
     """
-    spans: list[tuple[int, int, str]] = []
 
-    def add(start: int, end: int, term: str) -> None:
-        if spans and start < spans[-1][1]:
-            last = spans[-1]
-            spans[-1] = (min(last[0], start), max(last[1], end), last[2])
-        else:
-            spans.append((start, end, term))
+    def __init__(self, text: str):
+        self.text = text
+        self._norm, self._offsets = normalize_with_offsets(text)
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+        for m in _PIECE.finditer(self._norm):
+            self._starts.append(m.start())
+            self._ends.append(m.end())
+        self._words: dict[int, list[tuple[str, int, int]]] = {}
+        self._shortened: set[int] | None = None
+        self._bounds: tuple[list[int], list[int]] | None = None
 
-    for word, start, end in words if words is not None else words_of(text):
-        if word_ends is not None:
-            word_ends.append(end)
-        if word in terms:
-            add(start, end, word)
-        for part in compound_parts(word):
-            if part in terms:
-                # A part matched inside a compound: mark just the part within the word.
-                offset = text.find(part, start, end)
-                if offset >= 0:
-                    add(offset, offset + len(part), part)
+    def words(self, i: int) -> list[tuple[str, int, int]]:
+        """(word, start, end) of each word of piece i, offsets into text; segmented once."""
+        got = self._words.get(i)
+        if got is None:
+            at = self._starts[i]
+            spans = word_spans(self._norm[at : self._ends[i]])
+            off = self._offsets
+            if off is None:
+                got = [(w.text, w.start + at, w.end + at) for w in spans]
+            else:
+                got = [(w.text, off[w.start + at], off[w.end + at]) for w in spans]
+            self._words[i] = got
+        return got
+
+    def _holding(self, terms: set[str]) -> list[int]:
+        """The pieces in which a word equal to one of terms, or with one as a compound part,
+        may stand.
+
+        A word (and each of its parts, slices of it) is a substring of its piece, unless the
+        analyzer dropped some of . , - ' from it (_SHORTENED); then it is a substring of its
+        piece once both are without those characters.
+        """
+        norm, starts, ends = self._norm, self._starts, self._ends
+        if self._shortened is None:
+            self._shortened = sorted({bisect_right(starts, m.start()) - 1
+                                      for m in _SHORTENED.finditer(norm)})
+        found = set()
+        if self._shortened:
+            bare_terms = [_bare(t) for t in terms]
+            for i in self._shortened:
+                bare = _bare(norm[starts[i] : ends[i]])
+                if any(t in bare for t in bare_terms):  # "" (a term of . , - ' alone) is in any
+                    found.add(i)
+        for term in terms:
+            at = norm.find(term) if term else -1
+            while at >= 0:
+                i = bisect_right(starts, at) - 1
+                if i >= 0 and at + len(term) <= ends[i]:  # within piece i
+                    found.add(i)
+                    at = norm.find(term, ends[i])
                 else:
-                    add(start, end, part)
-    return spans
+                    at = norm.find(term, at + 1)
+        return sorted(found)
+
+    def marks(self, terms: set[str]) -> list[tuple[int, int, str]]:
+        """(start, end, term) of every token of text that is one of terms, overlaps merged.
+
+        The tokens are analyze()'s, in its order: each word, then its compound parts. A part
+        is marked just where it is written inside its word.
+        """
+        spans: list[tuple[int, int, str]] = []
+
+        def add(start: int, end: int, term: str) -> None:
+            if spans and start < spans[-1][1]:
+                last = spans[-1]
+                spans[-1] = (min(last[0], start), max(last[1], end), last[2])
+            else:
+                spans.append((start, end, term))
+
+        text = self.text
+        for i in self._holding(terms):
+            for word, start, end in self.words(i):
+                if word in terms:
+                    add(start, end, word)
+                for part in compound_parts(word):
+                    if part in terms:
+                        offset = text.find(part, start, end)
+                        if offset >= 0:
+                            add(offset, offset + len(part), part)
+                        else:
+                            add(start, end, part)
+        return spans
+
+    def _text_bounds(self) -> tuple[list[int], list[int]]:
+        """Start and end of each piece as offsets into text."""
+        if self._bounds is None:
+            off = self._offsets
+            if off is None:
+                self._bounds = self._starts, self._ends
+            else:
+                self._bounds = [off[s] for s in self._starts], [off[e] for e in self._ends]
+        return self._bounds
+
+    def first_end(self, lo: int, hi: int) -> int | None:
+        """The first end of a word within [lo, hi] (offsets into text), if there is one."""
+        starts, ends = self._text_bounds()
+        for i in range(bisect_left(ends, lo), len(ends)):
+            if starts[i] > hi:
+                break  # every later word ends after hi
+            for _word, _start, end in self.words(i):
+                if end >= lo:
+                    return end if end <= hi else None
+        return None
+
+    def last_end(self, lo: int, hi: int) -> int | None:
+        """The last end of a word within (lo, hi] (offsets into text), if there is one."""
+        starts, _ends = self._text_bounds()
+        # bisect_right: a word may end where its piece starts in text (İ folds to two
+        # characters, and the word i is the first of them)
+        for i in range(bisect_right(starts, hi) - 1, -1, -1):
+            for _word, _start, end in reversed(self.words(i)):
+                if end <= hi:
+                    return end if end > lo else None
+            if starts[i] <= lo:
+                break  # every earlier word ends by lo
+        return None
 
 
 def _parts_to_mark(groups, found: set[str]) -> set[str]:
@@ -129,19 +292,13 @@ def _parts_to_mark(groups, found: set[str]) -> set[str]:
     return {p for word, parts in groups if word not in found for p in parts if len(p) >= 4}
 
 
-def marked_spans(
-    text: str, groups: list[tuple[str, tuple[str, ...]]], word_ends: list[int] | None = None
-) -> list[tuple[int, int, str]]:
-    """Spans to mark in text (analysed whole: give it a region, not a document)."""
+def marked_spans(region: Region, groups: list[tuple[str, tuple[str, ...]]]) -> list[tuple[int, int, str]]:
+    """Spans to mark in region: the query's words, and the parts _parts_to_mark names."""
     words = {word for word, _parts in groups}
-    ends: list[int] = []
-    tokens = words_of(text)  # segmented once, even when the parts are looked for too
-    spans = match_spans(text, words, ends, tokens)
+    spans = region.marks(words)
     missing_parts = _parts_to_mark(groups, {term for *_, term in spans})
     if missing_parts:
-        spans = match_spans(text, words | missing_parts, None, tokens)
-    if word_ends is not None:
-        word_ends.extend(ends)
+        spans = region.marks(words | missing_parts)
     return spans
 
 
@@ -160,8 +317,8 @@ def _region(text: str, anchor: int) -> tuple[int, int]:
     return lo, hi
 
 
-def _choose_region(text: str, groups) -> tuple[int, int, list, list[int]]:
-    """The region to show and its marks (offsets within the region) and word ends."""
+def _choose_region(text: str, groups) -> tuple[int, Region, list[tuple[int, int, str]]]:
+    """Where the region to show starts, the region, and its marks (offsets within it)."""
     words = {word for word, _parts in groups}
     found = occurrences(text, words)
     seen = {term for *_, term in found}
@@ -174,17 +331,17 @@ def _choose_region(text: str, groups) -> tuple[int, int, list, list[int]]:
         if not left:
             break
         lo, hi = _region(text, best_window(left, WIDTH))
-        ends: list[int] = []
-        spans = marked_spans(text[lo:hi], groups, ends)
+        region = Region(text[lo:hi])
+        spans = marked_spans(region, groups)
         if spans:
-            return lo, hi, spans, ends
+            return lo, region, spans
         tried.append((lo, hi))
     lo, hi = 0, min(len(text), REGION)
     if hi < len(text):
         cut = text.find(" ", hi, hi + 60)
         hi = cut if cut >= 0 else hi
-    ends = []
-    return lo, hi, marked_spans(text[lo:hi], groups, ends), ends
+    region = Region(text[lo:hi])
+    return lo, region, marked_spans(region, groups)
 
 
 def make_fragments(
@@ -193,9 +350,8 @@ def make_fragments(
     """The snippet as (text, is_match) pieces, with "…" where the text was cut."""
     if not text:
         return []
-    lo, hi, local, local_ends = _choose_region(text, groups)
+    lo, region, local = _choose_region(text, groups)
     spans = [(s + lo, e + lo, t) for s, e, t in local]
-    word_ends = [e + lo for e in local_ends]
     if spans:
         anchor = best_window(spans, width)
         start = max(lo, anchor - width // 5)
@@ -204,18 +360,20 @@ def make_fragments(
             start = space + 1
         elif start > 0:
             # No space near: begin at a word boundary (where an earlier word ends).
-            start = min((e for e in word_ends if start <= e <= anchor), default=anchor)
+            after = region.first_end(start - lo, anchor - lo)
+            start = anchor if after is None else after + lo
     else:
         start = lo
     end = min(len(text), start + width)
     if end < len(text):
         # Thai has no spaces between words: cut after the last whole word that fits.
-        fitting = [e for e in word_ends if start < e <= end]
         space = text.rfind(" ", end - 30, end)
         if space > start:
             end = space
-        elif fitting:
-            end = fitting[-1]
+        else:
+            fitting = region.last_end(start - lo, end - lo)
+            if fitting is not None:
+                end = fitting + lo
     pieces: list[tuple[str, bool]] = []
     if start > 0:
         pieces.append(("…", False))
@@ -232,7 +390,7 @@ def make_fragments(
         pieces.append((text[cursor:end], False))
     if end < len(text):
         pieces.append(("…", False))
-    return [(re.sub(r"\s+", " ", t), m) for t, m in pieces if t]
+    return [(_SPACES.sub(" ", t), m) for t, m in pieces if t]
 
 
 def substring_fragments(text: str, needles: list[str], width: int = WIDTH) -> list[tuple[str, bool]]:
@@ -259,5 +417,5 @@ def substring_fragments(text: str, needles: list[str], width: int = WIDTH) -> li
             out.insert(0, ("…", False))
         if end < len(text):
             out.append(("…", False))
-        return [(re.sub(r"\s+", " ", t), m) for t, m in out if t]
-    return [(re.sub(r"\s+", " ", text[:width]), False)] if text else []
+        return [(_SPACES.sub(" ", t), m) for t, m in out if t]
+    return [(_SPACES.sub(" ", text[:width]), False)] if text else []
