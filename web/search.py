@@ -14,6 +14,7 @@ from kmsearch.web.auth import audience, current_staff
 from kmsearch.web.services import services
 
 from kmsearch.engine.search import EmptyQueryError, NoIndexError
+from kmsearch.engine.turns import Turns
 from kmsearch.km.knowledge_map import nearest
 from kmsearch.store.accesslog import Access
 
@@ -45,18 +46,23 @@ def run_search(params: dict):
     """Search as this request's audience and log it; None for an empty query."""
     who = audience()
     try:
-        result = services().search.search(
-            params["q"],
-            audience=who,
-            page=params["page"],
-            pagelen=PAGELEN,
-            exact=params["exact"],
-            **{name: params[name] for name in FILTERS},
-        )
+        with _turns.turn():
+            result = services().search.search(
+                params["q"],
+                audience=who,
+                page=params["page"],
+                pagelen=PAGELEN,
+                exact=params["exact"],
+                **{name: params[name] for name in FILTERS},
+            )
     except EmptyQueryError:
         return None
     log_access("search", query=params["q"], results=result.total)
     return result
+
+
+# One search at a time in this process, in order of arrival (kmsearch.engine.turns).
+_turns = Turns()
 
 
 def log_access(action: str, **fields) -> None:
