@@ -1,4 +1,4 @@
-"""Searches take turns in a serving process (kmsearch.engine.turns): one at a time, in the
+"""Searches take turns in a serving process (kmsearch.web.turns): one at a time, in the
 order they arrived."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 
-from kmsearch.engine.turns import Turns
+from kmsearch.web.turns import Turns
 
 
 def _wait_until(condition, timeout=10.0):

@@ -12,9 +12,9 @@ from urllib.parse import urlencode
 from flask import Blueprint, g, jsonify, render_template, request, url_for
 from kmsearch.web.auth import audience, current_staff
 from kmsearch.web.services import services
+from kmsearch.web.turns import Turns
 
 from kmsearch.engine.search import EmptyQueryError, NoIndexError
-from kmsearch.engine.turns import Turns
 from kmsearch.km.knowledge_map import nearest
 from kmsearch.store.accesslog import Access
 
@@ -61,7 +61,7 @@ def run_search(params: dict):
     return result
 
 
-# One search at a time in this process, in order of arrival (kmsearch.engine.turns).
+# One search at a time in this process, in order of arrival (kmsearch.web.turns).
 _turns = Turns()
 
 
