@@ -181,6 +181,14 @@ def test_occurrences_in_a_repetitive_text_stop_where_the_alternation_stops():
     assert len(occurrences(text, {"ภาษี", "ป้าย"})) == MAX_OCCURRENCES
 
 
+def test_a_term_written_over_itself_is_found_where_the_alternation_finds_it():
+    # abab is written at 1 and, overlapping, at 3; xab takes 0-3, so the alternation takes 3-7.
+    assert occurrences("xababab", {"abab", "xab"}) == [(0, 3, "xab"), (3, 7, "abab")]
+    text = "ทดลองนานานา ก.นานานา นานาประเทศ"
+    for terms in ({"นานา", "ลองนา"}, {"นานา", "ก.นา", "นา"}, {"นานา", "กนา"}):
+        assert occurrences(text, terms) == _occurrences(text, terms)
+
+
 def test_folding_capitals_never_makes_a_caseless_character():
     """occurrences folds the text only for terms with a letter that has a capital: that is
     exact only if lower() never turns another character into a caseless one."""

@@ -60,7 +60,7 @@ def _alternatives(terms: frozenset[str]) -> tuple[bool, tuple[tuple[str, str, re
 
     Built once per query, not once per hit. Folding is needed only for a term with a letter
     that has a capital: lower() never turns another character into one without (every
-    character is checked in tests/test_snippet_occurrences.py), so a search for caseless terms
+    character is checked in tests/test_snippet_fragments.py), so a search for caseless terms
     (Thai, digits) finds them at the same places in the text as in its folded copy.
     """
     ordered = sorted(terms, key=len, reverse=True)
@@ -74,10 +74,9 @@ def occurrences(text: str, terms: set[str]) -> list[tuple[int, int, str]]:
 
     What one regex alternation of the terms (longest first) finds with finditer: the leftmost
     place where any term is written, the first term in that order written there, then on from
-    its end. Each term is looked for on its own with str.find -- a plain string search, several
-    times faster than the alternation, which tries every alternative at every character --
-    unless the text holds a separator its pattern allows (a dot for a short Thai word); then
-    with its own pattern.
+    its end. Each term is looked for on its own (a plain string search when its pattern is
+    literal, several times faster than the alternation, which tries every alternative at
+    every character), and the places are merged as the alternation would take them.
     """
     terms = frozenset(t for t in terms if t)
     if not terms:
@@ -87,37 +86,34 @@ def occurrences(text: str, terms: set[str]) -> list[tuple[int, int, str]]:
     if len(alternatives) == 1:  # the alternation is the one pattern (most queries: one word)
         term, _seps, pattern = alternatives[0]
         return [(*m.span(), term) for m in islice(pattern.finditer(scanned), MAX_OCCURRENCES)]
-    finders = []
-    for term, seps, pattern in alternatives:
-        if seps and any(sep in scanned for sep in seps):
-            finders.append((term, pattern.search))
+    places: list[tuple[int, int, int]] = []  # (start, rank in the alternation, end)
+    for k, (term, _seps, pattern) in enumerate(alternatives):
+        if _bordered(term):
+            # Its places may overlap one another (นานา in นานานา): finditer would skip the
+            # second, which the alternation takes when another term covers the first.
+            m = pattern.search(scanned)
+            while m:
+                places.append((m.start(), k, m.end()))
+                m = pattern.search(scanned, m.start() + 1)
         else:
-            finders.append((term, None))
-
-    def locate(k: int, pos: int) -> tuple[int, int] | None:
-        term, search = finders[k]
-        if search is None:
-            at = scanned.find(term, pos)
-            return (at, at + len(term)) if at >= 0 else None
-        m = search(scanned, pos)
-        return m.span() if m else None
-
-    upcoming = [locate(k, 0) for k in range(len(finders))]
+            places.extend((m.start(), k, m.end()) for m in pattern.finditer(scanned))
+    places.sort()  # leftmost first; at one place, the term the alternation tries first
     out: list[tuple[int, int, str]] = []
     pos = 0
-    while len(out) < MAX_OCCURRENCES:
-        best = -1
-        for k, found in enumerate(upcoming):
-            if found is not None and found[0] < pos:  # overlapped by the last one taken
-                found = upcoming[k] = locate(k, pos)
-            if found is not None and (best < 0 or found[0] < upcoming[best][0]):
-                best = k  # strictly leftmost: on a tie the earlier (longer) term stays
-        if best < 0:
-            break
-        start, end = upcoming[best]
-        out.append((start, end, finders[best][0]))
-        pos = end
+    for start, k, end in places:
+        if start >= pos:
+            out.append((start, end, alternatives[k][0]))
+            if len(out) >= MAX_OCCURRENCES:
+                break
+            pos = end
     return out
+
+
+@lru_cache(maxsize=1024)
+def _bordered(term: str) -> bool:
+    """Whether term begins with what it ends with (a proper border): only then can two places
+    where it is written overlap (separators are not letters of a term)."""
+    return any(term[:k] == term[-k:] for k in range(1, len(term)))
 
 
 def best_window(spans: list[tuple[int, int, str]], width: int) -> int:
@@ -327,7 +323,7 @@ def _choose_region(text: str, groups) -> tuple[int, Region, list[tuple[int, int,
         found = occurrences(text, words | parts)
     tried: list[tuple[int, int]] = []
     for _attempt in range(ATTEMPTS):
-        left = [s for s in found if not any(lo <= s[0] < hi for lo, hi in tried)]
+        left = [s for s in found if not any(lo <= s[0] < hi for lo, hi in tried)] if tried else found
         if not left:
             break
         lo, hi = _region(text, best_window(left, WIDTH))
