@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from functools import lru_cache
-from itertools import islice
+from itertools import accumulate, islice
 
 from kmsearch.engine.analysis import compound_parts, word_spans
 from kmsearch.engine.thai import normalize_with_offsets
@@ -140,7 +140,6 @@ def best_window(spans: list[tuple[int, int, str]], width: int) -> int:
     return best_start
 
 
-_PIECE = re.compile(r"\S+")
 # The analyzer drops these from abbreviations (พ.ร.บ. -> พรบ), numbers (1,000 -> 1000) and Latin
 # words (e-LAAS -> elaas): only there is a word not written in the text as it is indexed.
 _SHORTENED = re.compile(r"[.,'\-]")
@@ -156,20 +155,19 @@ class Region:
     """A region of a document (not a whole one: it is normalised whole) and its word tokens as
     analyze(text, parts=False) gives them, segmented piece by piece where they are asked for.
 
-    A piece is text between whitespace. No token spans whitespace, and the analyzer reads a
-    piece alone as it reads it within the text: its patterns look ahead only up to the
-    whitespace, which none of them matches, so seeing it or the end of the piece is the same.
-    tests/test_snippet_spans.py checks both against analyze() on the bundled corpus.
+    A piece is text between spaces and line breaks (one may be empty). No token spans one of
+    those, and the analyzer reads a piece alone as it reads it within the text: its patterns
+    look ahead only up to the space, which none of them matches, so seeing it or the end of
+    the piece is the same. tests/test_snippet_spans.py checks both against analyze() on the
+    bundled corpus.
     """
 
     def __init__(self, text: str):
         self.text = text
         self._norm, self._offsets = normalize_with_offsets(text)
-        self._starts: list[int] = []
-        self._ends: list[int] = []
-        for m in _PIECE.finditer(self._norm):
-            self._starts.append(m.start())
-            self._ends.append(m.end())
+        pieces = self._norm.replace("\n", " ").split(" ")  # in C, not a match object a piece
+        self._starts = list(accumulate([len(piece) + 1 for piece in pieces[:-1]], initial=0))
+        self._ends = [start + len(piece) for start, piece in zip(self._starts, pieces, strict=True)]
         self._words: dict[int, list[tuple[str, int, int]]] = {}
         self._shortened: set[int] | None = None
         self._bounds: tuple[list[int], list[int]] | None = None
