@@ -4,7 +4,8 @@ Whoosh scores through a tree of Python matcher objects, one call per posting per
 nine-word citizen question costs hundreds of thousands of calls at 10,000 documents. Ranking
 (kmsearch.engine.ranking) instead reads each query word's postings once, block by block, into
 arrays -- document numbers and term frequencies -- and does the BM25F arithmetic on whole
-arrays. Positions are read only for the few documents whose phrases must be checked.
+arrays. A term's positions are decoded when a phrase first needs them, all its blocks at
+once, and kept as two arrays: a phrase check is then a few array operations.
 
 What is read is kept per index generation (`for_reader`) and shared by the server's threads:
 the arrays are never written after they are built, and each thread reads postings through
@@ -31,7 +32,7 @@ from whoosh.util.numeric import byte_to_length
 from kmsearch.engine import shared
 
 MAX_CACHED_POSTINGS = 1_000_000  # ~16 MB of document numbers and frequencies per generation
-MAX_CACHED_VALUES = 150_000  # positions of ~1,200 posting blocks (~8 MB)
+MAX_CACHED_VALUES = 400_000  # postings whose positions are kept (~28 bytes each decoded)
 
 # byte_to_length for every byte: the field lengths Whoosh stores are one byte per document
 _LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
@@ -126,32 +127,51 @@ class IndexData:
             return Postings(raw, _frozen(weights), raw, tuple(blocks))
         return Postings(_frozen(raw[keep]), _frozen(weights[keep]), raw, tuple(blocks))
 
-    def positions(self, reader, fieldname: str, btext: bytes, docnums: np.ndarray) -> dict[int, list[int]]:
-        """The positions of a term in each of docnums that holds it.
+    def position_keys(self, reader, fieldname: str, btext: bytes, docnums: np.ndarray) -> np.ndarray:
+        """The term's (document, position) pairs in docnums (sorted, distinct), each as one
+        int64 key (document << 32 | position), ascending: a phrase check intersects them.
 
-        Only the blocks holding one of docnums are read, and of those only the values (the
-        document numbers are known from the cached postings): a phrase is checked on a
-        hundred candidates, not on every document holding its words. A block's positions
-        are decoded once, all together, and kept as two arrays.
-        """
+        Gathered by a few array operations from the term's positions (_term_positions),
+        whatever the number of documents and however many blocks they lie in."""
         term = self.postings(reader, fieldname, btext)
         raw = term.raw_ids
         if not len(raw) or not len(docnums):
-            return {}
+            return _EMPTY_IDS
         index = np.searchsorted(raw, docnums)
         present = index < len(raw)
         present[present] = raw[index[present]] == docnums[present]
         docs, index = docnums[present], index[present]
-        block_of = np.searchsorted(term.block_starts, index, side="right") - 1
-        out: dict[int, list[int]] = {}
-        current, offsets, flat, start = -1, None, None, 0
-        for doc, i, blk in zip(docs.tolist(), index.tolist(), block_of.tolist(), strict=True):
-            if blk != current:
-                offsets, flat = self._block_positions(reader, fieldname, btext, term, blk)
-                start, current = term.blocks[blk][0], blk
-            k = i - start
-            out[doc] = flat[offsets[k] : offsets[k + 1]].tolist()
-        return out
+        if not len(docs):
+            return _EMPTY_IDS
+        offsets, flat = self._term_positions(reader, fieldname, btext, term)
+        first = offsets[index]
+        lens = offsets[index + 1] - first
+        ends = np.cumsum(lens)
+        take = np.repeat(first - (ends - lens), lens) + np.arange(int(ends[-1]))
+        return (np.repeat(docs, lens) << 32) | flat[take]
+
+    def _term_positions(self, reader, fieldname, btext, term) -> tuple[np.ndarray, np.ndarray]:
+        """(offsets, positions) of every posting of a term (aligned with its raw_ids), decoded
+        once and kept in place of its blocks' values."""
+        key = (fieldname, btext, None)
+        with self._lock:
+            found = self._values.get(key)
+            if found is not None:
+                self._values.move_to_end(key)
+                return found
+        blocks = [self._block_positions(reader, fieldname, btext, term, blk) for blk in range(len(term.blocks))]
+        sizes = np.array([o[-1] for o, _flat in blocks], dtype=np.int64)
+        shifts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+        offsets = np.concatenate([blocks[0][0][:1].astype(np.int64)]
+                                 + [o[1:].astype(np.int64) + k for (o, _f), k in zip(blocks, shifts, strict=True)])
+        found = (_frozen(offsets), _frozen(np.concatenate([f for _o, f in blocks])))
+        with self._lock:
+            for blk in range(len(term.blocks)):
+                old = self._values.pop((fieldname, btext, blk), None)
+                if old is not None:
+                    self._cached_values -= _count(old)
+        self._keep_values(key, found)
+        return found
 
     def _block_positions(self, reader, fieldname, btext, term, blk) -> tuple[np.ndarray, np.ndarray]:
         """(offsets, positions) of every posting of one block, decoded and kept."""

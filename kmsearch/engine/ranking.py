@@ -38,6 +38,9 @@ from whoosh.scoring import BM25F
 from kmsearch.engine import postings
 from kmsearch.engine.query import Adjacency
 
+_NO_DOCS = np.zeros(0, dtype=np.int64)
+_NO_FLAGS = np.zeros(0, dtype=bool)
+
 CANDIDATES = 40  # documents scored exactly beyond the page asked for, at most
 
 
@@ -76,8 +79,8 @@ class _Ranking:
             raise TypeError(f"ranking computes BM25F scores, not {type(weighting).__name__}")
         self.weighting = weighting
         self._terms: dict[tuple[str, str], tuple[np.ndarray, np.ndarray] | None] = {}
-        self._phrases: dict[tuple[str, tuple[str, ...]], dict[int, bool]] = {}
-        self._read: dict[tuple[str, str], tuple[dict[int, list[int]], set[int]]] = {}
+        # per phrase: the documents checked so far (sorted) and whether each holds it
+        self._phrases: dict[tuple[str, tuple[str, ...]], tuple[np.ndarray, np.ndarray]] = {}
         self._domain_terms: dict[tuple, tuple[np.ndarray, np.ndarray] | None] = {}
         self._domains: list[np.ndarray] = []
 
@@ -118,32 +121,62 @@ class _Ranking:
 
     # --- phrases -------------------------------------------------------------------------
     def phrase_docs(self, node: q.Phrase, docs: np.ndarray) -> np.ndarray:
-        """Which of docs (sorted document numbers holding all the phrase's words) have its
-        words standing next to each other in order; positions are read for those only."""
-        key = (node.fieldname, tuple(node.words))
-        checked = self._phrases.setdefault(key, {})
-        todo = np.array([d for d in docs.tolist() if d not in checked], dtype=np.int64)
-        if len(todo):
-            found = [self._positions(node.fieldname, w, todo) for w in node.words]
-            for d in todo.tolist():
-                starts = set(found[0].get(d, ()))
-                for i, where in enumerate(found[1:], start=1):
-                    starts &= {p - i for p in where.get(d, ())}
-                    if not starts:
-                        break
-                checked[d] = bool(starts)
-        return np.array([checked[d] for d in docs.tolist()], dtype=bool)
+        """Which of docs (document numbers holding all the phrase's words) have its words
+        standing next to each other in order; positions are read for those only, and each
+        document is checked once per search."""
+        known_docs, known = self._phrases.get((node.fieldname, tuple(node.words)), (_NO_DOCS, _NO_FLAGS))
+        at = np.searchsorted(known_docs, docs)
+        seen = np.zeros(len(docs), dtype=bool)
+        inside = at < len(known_docs)
+        seen[inside] = known_docs[at[inside]] == docs[inside]
+        if not seen.all():
+            self.check_phrases([node], np.unique(docs[~seen]), held=True)
+            known_docs, known = self._phrases[(node.fieldname, tuple(node.words))]
+            at = np.searchsorted(known_docs, docs)
+        return known[at]
 
-    def _positions(self, fieldname: str, word, docs: np.ndarray) -> dict[int, list[int]]:
-        """Positions of word in docs; each (word, document) read once per call, as the
-        adjacency pairs of a question share their words."""
-        known, read = self._read.setdefault((fieldname, word), ({}, set()))
-        missing = np.array([d for d in docs.tolist() if d not in read], dtype=np.int64)
-        if len(missing):
+    def check_phrases(self, phrases, docs: np.ndarray, held: bool = False) -> None:
+        """Check each of phrases on those of docs (sorted, distinct) that hold all its words
+        (held: all of docs do), all together: the positions of a word are gathered once,
+        as (document << 32 | position) keys, for every phrase using it; a phrase holds in a
+        document where the keys of its i-th word, moved back i places, meet for every word.
+        The answers are kept for the search (phrase_docs reads them)."""
+        todo, wanted = [], {}
+        for node in phrases:
+            key = (node.fieldname, tuple(node.words))
+            words = self._words(node)
+            if words is None:
+                continue
+            if held:
+                mine = docs
+            else:
+                flags = [self._on(node.fieldname, w, docs)[0] for w in node.words]
+                mine = docs[np.logical_and.reduce(flags)]
+            known_docs, _known = self._phrases.get(key, (_NO_DOCS, _NO_FLAGS))
+            if len(known_docs):
+                mine = mine[~np.isin(mine, known_docs)]
+            if not len(mine):
+                continue
+            todo.append((key, mine))
+            for word in set(node.words):
+                wanted.setdefault((node.fieldname, word), []).append(mine)
+        keys = {}
+        for (fieldname, word), parts in wanted.items():
+            need = parts[0] if len(parts) == 1 else np.unique(np.concatenate(parts))
             btext = self._btext(fieldname, word)
-            known.update(self.data.positions(self.reader, fieldname, btext, missing))
-            read.update(missing.tolist())
-        return known
+            keys[fieldname, word] = self.data.position_keys(self.reader, fieldname, btext, need)
+        for (fieldname, words), mine in todo:
+            common = None
+            for i, word in enumerate(words):
+                moved = keys[fieldname, word] + (len(words) - i)
+                common = moved if common is None else np.intersect1d(common, moved, assume_unique=True)
+                if not len(common):
+                    break
+            flags = np.isin(mine, common >> 32)
+            known_docs, known = self._phrases.get((fieldname, words), (_NO_DOCS, _NO_FLAGS))
+            merged = np.concatenate((known_docs, mine))
+            order = np.argsort(merged, kind="stable")
+            self._phrases[fieldname, words] = (merged[order], np.concatenate((known, flags))[order])
 
     def _words(self, node: q.Phrase) -> list[tuple[np.ndarray, np.ndarray]] | None:
         if node.fieldname not in self.schema:
@@ -397,6 +430,7 @@ def _best(ranking: _Ranking, query: q.Query, docs: np.ndarray, wanted: int) -> l
     (thousands of near-equal documents) the best of those is shown.
     """
     upper = ranking.scored(query, docs, exact=False)
+    phrases = list({(n.fieldname, tuple(n.words)): n for n in query.leaves() if isinstance(n, q.Phrase)}.values())
     bound = upper.score if upper is not None else np.zeros(len(docs))
     order = np.lexsort((docs, -bound))
     limit = min(len(docs), wanted + CANDIDATES)
@@ -410,6 +444,7 @@ def _best(ranking: _Ranking, query: q.Query, docs: np.ndarray, wanted: int) -> l
                 break
         take = order[done : min(done + batch, limit)]
         domain = np.sort(docs[take])
+        ranking.check_phrases(phrases, domain)  # every phrase of the batch at once
         exact = ranking.scored(query, domain, exact=True)
         pool += zip((-exact.score[exact.match]).tolist(), domain[exact.match].tolist(), strict=True)
         pool.sort()
