@@ -6,7 +6,9 @@ import unicodedata
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from kmsearch.engine import thai
 from kmsearch.engine.analysis import word_spans
 from kmsearch.engine.thai import PUA_TO_THAI, normalize, normalize_with_offsets
 from tests.core_fixtures import HARFBUZZ_PUA_MAP, clean_and_mistyped
@@ -169,3 +171,11 @@ def test_normalize_is_idempotent(pair):
     _clean, text = pair
     once = normalize(text)
     assert normalize(once) == once
+
+
+@given(st.text(alphabet=st.sampled_from(
+    "abcXYZ AZ09\n" + "".join(map(chr, PUA_TO_THAI)) + "ก่าำ๐๑๙ḀÄ\u0e4d\u200b")))
+def test_translating_only_the_mapped_characters_is_str_translate(text):
+    """normalize maps characters run by run (thai._translate): the same as str.translate."""
+    for table in (thai._ONE_TO_ONE, thai._KEEP_CASE):
+        assert thai._translate(text, table) == text.translate(table)
