@@ -25,15 +25,18 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections import Counter
+from typing import TYPE_CHECKING
 
-import numpy as np
 from whoosh import query as q
 from whoosh.analysis import Analyzer, Token
 
-from kmsearch.engine import postings, shared
 from kmsearch.engine import query as querymod
+from kmsearch.engine import shared
 from kmsearch.engine.analysis import emit
 from kmsearch.engine.thai import normalize
+
+if TYPE_CHECKING:
+    import numpy as np
 
 FIELD = "runs"
 OLD_FIELD = "grams"  # character trigrams, in indexes written before the runs field
@@ -148,6 +151,8 @@ _VOCABULARIES = shared.PerGeneration(per_generation=1, generations=2)
 def vocabulary(searcher) -> Vocabulary:
     """The runs vocabulary of what searcher reads, built on the first fallback search of an
     index generation and shared by every thread (9,150 runs at 2,000 documents)."""
+    from kmsearch.engine import postings  # numpy: imported by searches, not by the schema
+
     reader = searcher.reader()
     return _VOCABULARIES.get(
         postings._generation_key(reader), FIELD,
@@ -157,6 +162,10 @@ def vocabulary(searcher) -> Vocabulary:
 
 def _counts(searcher, sub: str) -> np.ndarray:
     """How many times each document (by number) holds sub, from the runs' postings."""
+    import numpy as np
+
+    from kmsearch.engine import postings
+
     reader = searcher.reader()
     data = postings.for_reader(reader)
     counts = np.zeros(data.doccount, dtype=np.float64)
@@ -177,6 +186,8 @@ def holds(searcher, sub: str, flt: q.Query | None) -> bool:
         return False
     if FIELD not in searcher.schema.names():
         return _holds_by_grams(searcher, sub, flt)
+    import numpy as np
+
     docs = np.flatnonzero(_counts(searcher, sub))
     if not len(docs):
         return False
@@ -210,6 +221,8 @@ def substrings(text: str) -> list[str]:
 def _score(sub: str, count) -> float:
     """A document's score for one substring: a longer substring more (the whole run typed
     beats one of its words), and a little by how often."""
+    import numpy as np
+
     return len(sub) * (1 + np.minimum(count, 10) / 10)
 
 
@@ -223,6 +236,10 @@ def search(searcher, subs: list[str], allowed: set[int] | None, exclude: set[str
         return []
     if FIELD not in searcher.schema.names():
         return _search_by_grams(searcher, subs, allowed, exclude, limit)
+    import numpy as np
+
+    from kmsearch.engine import postings
+
     reader = searcher.reader()
     scores = np.zeros(reader.doc_count_all(), dtype=np.float64)
     for sub in subs:
