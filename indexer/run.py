@@ -14,6 +14,7 @@ import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 
 from kmsearch.indexer.document import ExtractionError
@@ -22,7 +23,12 @@ from kmsearch.indexer.metadata import SIDECAR_SUFFIX, resolve, sidecar_path
 from kmsearch.indexer.ocr import OcrOptions, missing_message
 from kmsearch.indexer.ocr import tools as ocr_tools
 from kmsearch.indexer.pool import WORKER_DIED, imap_ordered
-from kmsearch.indexer.segment_writer import GroupedSegmentWriter
+from kmsearch.indexer.segment_writer import (
+    ANALYSED,
+    GroupedSegmentWriter,
+    analysed_terms,
+    signature,
+)
 from kmsearch.indexer.walk import BAD_NAME, files_under, printable, valid_name
 from whoosh import index as whoosh_index
 
@@ -242,14 +248,13 @@ def index_paths(
 
 
 # Extracting text (pdfminer above all) is most of an index run: 75 % on the 2,000-document
-# benchmark. With enough files to pay for starting them, worker processes extract while this
-# process analyses and writes the index (1.9x faster there, identical index).
+# benchmark. With enough files to pay for starting them, worker processes read, extract and
+# analyse every file while this process writes the index (identical index): 16 PDF, DOCX or
+# image files, or, as a text file costs only ~5 ms to read and analyse against ~0.5 s of CPU
+# to start a worker, 128 files of any kind.
 POOL_MIN_FILES = 16
-# Text files are read in this process even then: reading one costs about a millisecond, less
-# than sending its fields back from a worker (at the 960 text files of the 2,000-document
-# benchmark, the pool cost this process 1.2 s more CPU than reading them itself, and the
-# workers 2 s).
-READ_HERE = frozenset({".md", ".txt", ".html"})
+POOL_MIN_TEXT_FILES = 128
+TEXT_FILES = frozenset({".md", ".txt", ".html"})
 
 
 def _write(writer, sources, maps, existing, fresh, report, progress, ocr=None) -> None:
@@ -306,24 +311,53 @@ def _build_one(job) -> tuple[bool, object]:
         return False, f"cannot read the file: {e.strerror or e}"
 
 
+def _build_and_analyse(job) -> tuple[bool, object]:
+    """_build_one in a worker process, with the terms of the fields analysed there too.
+
+    Analysis (normalising, segmenting, compound parts, encoding positions) is half of what
+    indexing a text file costs; done here, this process and the one writing the index share
+    the work. What crosses back is each field's terms, frequencies and encoded values
+    (segment_writer.analysed_terms), not a Token per term; the writer takes them only if its
+    index analyses the field the same way (segment_writer.signature)."""
+    ok, fields = _build_one(job)
+    return ok, analysed_fields(fields) if ok else fields
+
+
+def analysed_fields(fields: dict) -> dict:
+    """fields with the terms of each field that has a fast path, under fields[ANALYSED]."""
+    schema = _schema()
+    analysed = {}
+    for name, value in fields.items():
+        if name in schema and schema[name].indexed and isinstance(value, str):
+            field = schema[name]
+            terms = analysed_terms(field, value)
+            if terms is not None:
+                analysed[name] = (signature(field), *terms)
+    fields[ANALYSED] = analysed
+    return fields
+
+
+@lru_cache(maxsize=1)
+def _schema():
+    return get_schema()
+
+
 def _worker_died(job) -> tuple[bool, object]:
     return False, WORKER_DIED
 
 
 def _build_all(todo, ocr=None) -> Iterator[tuple[bool, object]]:
-    """Build the files of todo in order: in worker processes when there are enough files
-    that are not read here (READ_HERE), the others in this process."""
+    """Build the files of todo in order: in worker processes when there are enough of them,
+    else in this process."""
     jobs = [(source, topics, hash_, ocr) for source, topics, hash_, _stored in todo]
-    here = [job[0].file.suffix.lower() in READ_HERE for job in jobs]
-    pooled = [job for job, local in zip(jobs, here, strict=True) if not local]
     workers = min(os.cpu_count() or 1, 4)
-    if len(pooled) < POOL_MIN_FILES or workers < 2:
+    heavy = sum(1 for job in jobs if job[0].file.suffix.lower() not in TEXT_FILES)
+    if (heavy < POOL_MIN_FILES and len(jobs) < POOL_MIN_TEXT_FILES) or workers < 2:
         yield from map(_build_one, jobs)
         return
-    results = imap_ordered(_build_one, pooled, workers, _worker_died)
+    results = imap_ordered(_build_and_analyse, jobs, workers, _worker_died)
     try:
-        for job, local in zip(jobs, here, strict=True):
-            yield _build_one(job) if local else next(results)
+        yield from results
     finally:
         results.close()  # ends the workers when the run stops early
 

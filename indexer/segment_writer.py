@@ -281,12 +281,14 @@ class GroupedSegmentWriter(SegmentWriter):
 
     def add_document(self, **fields):
         """Whoosh's add_document, with the terms of fields whose analyzer offers a fast path
-        (term_positions, term_counts, distinct_terms) taken without Token objects."""
+        (term_positions, term_counts, distinct_terms) taken without Token objects, or given
+        already analysed in fields[ANALYSED] (see analysed_terms)."""
         self._check_state()
         schema = self.schema
         names = sorted(name for name in fields if not name.startswith("_"))
         self._check_fields(schema, names)
         docboost = self._doc_boost(fields)
+        analysed = fields.get(ANALYSED) or {}
         docnum = self.docnum
         perdoc = self.perdocwriter
         perdoc.start_doc(docnum)
@@ -301,7 +303,7 @@ class GroupedSegmentWriter(SegmentWriter):
                 length = 0
                 if field.indexed:
                     length = self._index_field(name, field, value, docnum,
-                                               self._field_boost(fields, name, docboost))
+                                               self._field_boost(fields, name, docboost), analysed.get(name))
                 stored = fields.get(f"_stored_{name}", value)
                 perdoc.add_field(name, field, stored if field.stored else None, length)
                 if field.column_type and stored is not None:
@@ -313,36 +315,28 @@ class GroupedSegmentWriter(SegmentWriter):
         self._added = True
         self.docnum += 1
 
-    def _index_field(self, name: str, field, value, docnum: int, boost: float) -> int:
+    def _index_field(self, name: str, field, value, docnum: int, boost: float, analysed=None) -> int:
         """Add the postings of one field of one document; returns its length (0 when the
         field is not scorable), as Whoosh's add_document counts it."""
         fmt, analyzer = field.format, field.analyzer
-        kind = type(fmt)
-        if isinstance(value, str) and kind is formats.Frequency and hasattr(analyzer, "distinct_terms"):
+        if isinstance(value, str) and type(fmt) is formats.Frequency and hasattr(analyzer, "distinct_terms"):
             words = analyzer.distinct_terms(value)
             # each term once: frequency 1, weight 1.0 (one token's boost) times the boosts
             self.pool.add_same(name, words, docnum, (1.0 * fmt.field_boost * boost, pack_uint(1)))
             return len(words) if field.scorable else 0
-        if isinstance(value, str) and kind is formats.Frequency and hasattr(analyzer, "term_counts"):
-            counts = analyzer.term_counts(value)
+        # Terms analysed where the document was read count only if they were analysed the
+        # way this index's own field analyses (an older index keeps its pickled schema).
+        terms = analysed[1:] if analysed is not None and analysed[0] == signature(field) else None
+        if terms is None and isinstance(value, str):
+            terms = analysed_terms(field, value)
+        if terms is not None:
+            texts, counts, values = terms
             fb = fmt.field_boost
-            # Whoosh's weight: one token boost (1.0) per occurrence, times the field's and the
-            # document's boosts, in that order
-            self.pool.add_field_terms(name, docnum, (
-                (text, float(count) * fb * boost, pack_uint(count)) for text, count in counts.items()
-            ))
-            length = sum(counts.values())
-            return length if field.scorable else 0
-        if isinstance(value, str) and kind in (formats.Frequency, formats.Positions) and hasattr(analyzer, "term_positions"):
-            fb = fmt.field_boost
-            encode = fmt.encode if kind is formats.Positions else (lambda poses: pack_uint(len(poses)))
-            poses_of = analyzer.term_positions(value)
             # Whoosh's weight: one token boost (1.0) per occurrence, times the field's and
             # the document's boosts, in that order
-            self.pool.add_field_terms(name, docnum, (
-                (text, float(len(poses)) * fb * boost, encode(poses)) for text, poses in poses_of.items()
-            ))
-            length = sum(map(len, poses_of.values()))
+            self.pool.add_field_terms(name, docnum, zip(
+                texts, [float(c) * fb * boost for c in counts], values, strict=True))
+            length = sum(counts)
             return length if field.scorable else 0
         length = 0
         add = self.pool.add
@@ -360,6 +354,57 @@ class GroupedSegmentWriter(SegmentWriter):
             self.fieldwriter.close()
             if lengths is not None:
                 lengths.close()
+
+
+# Key of add_document's fields holding terms analysed elsewhere: {field name:
+# (signature(field), texts, counts, values)} as analysed_terms gives them. Whoosh's own writer
+# ignores fields whose names start with "_".
+ANALYSED = "_analysed"
+
+
+def signature(field) -> tuple[str, str]:
+    """What decides how a field's terms are analysed and encoded: its analyzer and format
+    classes (the analyzers with a fast path are stateless: equal whenever their class is)."""
+    return (type(field.analyzer).__qualname__, type(field.format).__qualname__)
+
+
+def analysed_terms(field, value: str) -> tuple[list[str], list[int], list[bytes]] | None:
+    """(terms, their frequencies, their encoded values) of value in field, when the field's
+    analyzer has a fast path (term_positions or term_counts) for its format; else None.
+
+    What Whoosh's Positions/Frequency word_values build from the analyzer's tokens, without
+    a Token per term. Runs in the index run or in an extraction worker (indexer/run.py)."""
+    fmt, analyzer = field.format, field.analyzer
+    kind = type(fmt)
+    if kind is formats.Frequency and hasattr(analyzer, "term_counts"):
+        counts = analyzer.term_counts(value)
+        return list(counts), list(counts.values()), [pack_uint(c) for c in counts.values()]
+    if kind in (formats.Frequency, formats.Positions) and hasattr(analyzer, "term_positions"):
+        poses_of = analyzer.term_positions(value)
+        counts = [len(poses) for poses in poses_of.values()]
+        if kind is formats.Positions:
+            values = [_encode_positions(poses) for poses in poses_of.values()]
+        else:
+            values = [pack_uint(c) for c in counts]
+        return list(poses_of), counts, values
+    return None
+
+
+_ONE_POSITION: dict[int, bytes] = {}  # Positions.encode([pos]) by pos: most terms occur once
+
+
+def _encode_positions(poses: list[int], _encode=formats.Positions.encode) -> bytes:
+    """Whoosh's Positions.encode (the same bytes), with the encoding of a single position
+    (most postings) computed once per position."""
+    if len(poses) == 1:
+        pos = poses[0]
+        found = _ONE_POSITION.get(pos)
+        if found is None:
+            found = _encode(None, poses)
+            if len(_ONE_POSITION) < 100_000:
+                _ONE_POSITION[pos] = found
+        return found
+    return _encode(None, poses)
 
 
 def _write_terms(fieldwriter, schema, lengths, doccount: int, terms) -> None:

@@ -148,7 +148,7 @@ def test_rebuild_keeps_a_document_whose_sidecar_became_a_folder(tmp_path):
 @pytest.mark.parametrize("rebuild", [False, True])
 def test_a_killed_worker_fails_only_its_file(tmp_path, monkeypatch, rebuild):
     monkeypatch.setattr(run, "POOL_MIN_FILES", 1)
-    monkeypatch.setattr(run, "READ_HERE", frozenset())  # these Markdown files go to workers too
+    monkeypatch.setattr(run, "POOL_MIN_TEXT_FILES", 1)  # these Markdown files go to workers
     root = tmp_path / "kb"
     make_tree(root, 12)
     (root / "poison.md").write_text(doc(99), "utf-8")
@@ -196,7 +196,7 @@ def _alive(pid: int, started: str) -> bool:
 def test_workers_do_not_outlive_a_killed_index_run(tmp_path):
     root = tmp_path / "kb"
     root.mkdir()
-    # PDFs: the files an index run reads in workers (text files it reads itself, run.READ_HERE)
+    # PDFs: the slowest files to read, so that the workers are still busy when it is killed
     pdf = next((Path(__file__).resolve().parent.parent / "corpus").rglob("*.pdf"))
     for i in range(60):
         shutil.copyfile(pdf, root / f"doc{i:02d}.pdf")

@@ -1,12 +1,15 @@
-"""Extraction in worker processes gives the same index as extraction in this process."""
+"""Extraction in worker processes gives the same index as extraction in this process (the
+workers also analyse the text: every posting is the same)."""
 
 from pathlib import Path
 
 import pytest
 from kmsearch.indexer import run
 
+from kmsearch.engine import indexstore
 from kmsearch.engine.search import SearchService
 from kmsearch.home import Home
+from tests.test_segment_writer import _everything
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
@@ -25,7 +28,10 @@ def _index(tmp_path, name, monkeypatch, pool_min):
         hits = [h.doc_id for h in service.search("ภาษีที่ดินและสิ่งปลูกสร้าง", audience="staff", pagelen=25).hits]
     finally:
         service.close()
-    return report, docs, texts, hits
+    everything = _everything(indexstore.open_current(home))
+    for stored in everything["stored"]:
+        stored.pop("indexed_at")  # the time of each run
+    return report, docs, texts, hits, everything
 
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="the bundled corpus is not there")

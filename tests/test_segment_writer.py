@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from kmsearch.indexer.run import Source, build_fields
-from kmsearch.indexer.segment_writer import GroupedSegmentWriter
+from kmsearch.indexer.segment_writer import ANALYSED, GroupedSegmentWriter
 from whoosh import index
 from whoosh.writing import SegmentWriter
 
@@ -113,3 +113,38 @@ def test_updates_deletes_and_merges_are_identical(tmp_path, docs):
     whoosh = _everything(_write(tmp_path / "whoosh", SegmentWriter, [first, second]))
     grouped = _everything(_write(tmp_path / "grouped", GroupedSegmentWriter, [first, second]))
     assert grouped == whoosh
+
+
+def test_terms_analysed_in_a_worker_give_the_identical_index(tmp_path, docs):
+    """Documents whose terms were analysed where they were read (run._build_and_analyse,
+    in an extraction worker) give the index Whoosh writes from the text itself."""
+    from kmsearch.indexer.run import analysed_fields
+
+    analysed = [analysed_fields(dict(d)) for d in docs]
+    assert all(set(a[ANALYSED]) == {"title", "content", "meta", "runs"} for a in analysed)
+    whoosh = _everything(_write(tmp_path / "whoosh", SegmentWriter, [_with_a_boosted_document(docs)]))
+    grouped = _everything(_write(tmp_path / "grouped", GroupedSegmentWriter, [_with_a_boosted_document(analysed)]))
+    assert grouped == whoosh
+
+
+def test_terms_analysed_another_way_are_not_used(tmp_path, docs):
+    """The writer uses given terms only when its own field analyses the same way: terms given
+    under another analyzer's signature are analysed again here; under the field's own
+    signature, they are what gets written (so the test above proves the given terms used)."""
+    from kmsearch.indexer.run import analysed_fields
+
+    def tampered(sig):
+        out = []
+        for d in docs:
+            a = analysed_fields(dict(d))
+            _sig, texts, counts, values = a[ANALYSED]["content"]
+            a[ANALYSED]["content"] = (sig(_sig), ["ปลอม", *texts[1:]], counts, values)
+            out.append(a)
+        return out
+
+    whoosh = _everything(_write(tmp_path / "whoosh", SegmentWriter, [[("add", d) for d in docs]]))
+    other = tampered(lambda s: ("OtherAnalyzer", s[1]))
+    assert _everything(_write(tmp_path / "other", GroupedSegmentWriter, [[("add", d) for d in other]])) == whoosh
+    same = tampered(lambda s: s)
+    written = _everything(_write(tmp_path / "same", GroupedSegmentWriter, [[("add", d) for d in same]]))
+    assert ("content", "ปลอม".encode()) in written["postings"]
