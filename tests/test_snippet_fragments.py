@@ -181,6 +181,15 @@ def test_occurrences_in_a_repetitive_text_stop_where_the_alternation_stops():
     assert len(occurrences(text, {"ภาษี", "ป้าย"})) == MAX_OCCURRENCES
 
 
+def test_places_across_the_stretches_occurrences_reads_are_found():
+    # occurrences reads a long text in stretches (8,192 characters, then doubling): a place
+    # written with dots may start before the end of one and end after it.
+    for at in range(8_184, 8_194):
+        text = "ก" * at + "ภ.า.ษ.ี ป้าย e-l-a-a-s " * 3
+        for terms in ({"ภาษี", "ป้าย"}, {"elaas", "ป้าย"}):
+            assert occurrences(text, terms) == _occurrences(text, terms), at
+
+
 def test_a_term_written_over_itself_is_found_where_the_alternation_finds_it():
     # abab is written at 1 and, overlapping, at 3; xab takes 0-3, so the alternation takes 3-7.
     assert occurrences("xababab", {"abab", "xab"}) == [(0, 3, "xab"), (3, 7, "abab")]

@@ -86,26 +86,36 @@ def occurrences(text: str, terms: set[str]) -> list[tuple[int, int, str]]:
     if len(alternatives) == 1:  # the alternation is the one pattern (most queries: one word)
         term, _seps, pattern = alternatives[0]
         return [(*m.span(), term) for m in islice(pattern.finditer(scanned), MAX_OCCURRENCES)]
-    places: list[tuple[int, int, int]] = []  # (start, rank in the alternation, end)
-    for k, (term, _seps, pattern) in enumerate(alternatives):
-        if _bordered(term):
-            # Its places may overlap one another (นานา in นานานา): finditer would skip the
-            # second, which the alternation takes when another term covers the first.
-            m = pattern.search(scanned)
-            while m:
-                places.append((m.start(), k, m.end()))
-                m = pattern.search(scanned, m.start() + 1)
-        else:
-            places.extend((m.start(), k, m.end()) for m in pattern.finditer(scanned))
-    places.sort()  # leftmost first; at one place, the term the alternation tries first
     out: list[tuple[int, int, str]] = []
-    pos = 0
-    for start, k, end in places:
-        if start >= pos:
-            out.append((start, end, alternatives[k][0]))
-            if len(out) >= MAX_OCCURRENCES:
-                break
-            pos = end
+    pos = 0  # where the last place taken ends
+    lo, hi = 0, 0
+    # The text is read in stretches, each twice as long as the one before: the alternation
+    # stops at MAX_OCCURRENCES places, and so does this, with at most twice its reading.
+    while hi < len(scanned) and len(out) < MAX_OCCURRENCES:
+        lo, hi = hi, min(len(scanned), max(2 * hi, 8_192))
+        places: list[tuple[int, int, int]] = []  # (start, rank in the alternation, end)
+        for k, (term, seps, pattern) in enumerate(alternatives):
+            # A place starting before hi ends by endpos (a separator between every letter).
+            endpos = min(len(scanned), hi + (2 * len(term) if seps else len(term)))
+            if _bordered(term):
+                # Its places may overlap one another (นานา in นานานา): finditer would skip
+                # the second, which the alternation takes when another term covers the first.
+                m = pattern.search(scanned, lo, endpos)
+                while m and m.start() < hi:
+                    places.append((m.start(), k, m.end()))
+                    m = pattern.search(scanned, m.start() + 1, endpos)
+            else:
+                for m in pattern.finditer(scanned, lo, endpos):
+                    if m.start() >= hi:
+                        break
+                    places.append((m.start(), k, m.end()))
+        places.sort()  # leftmost first; at one place, the term the alternation tries first
+        for start, k, end in places:
+            if start >= pos:
+                out.append((start, end, alternatives[k][0]))
+                if len(out) >= MAX_OCCURRENCES:
+                    break
+                pos = end
     return out
 
 
