@@ -83,15 +83,17 @@ def _start(workers: int) -> ProcessPoolExecutor:
 
 
 def imap_ordered(
-    fn: Callable, jobs: Sequence, workers: int, if_died: Callable[[object], object]
+    fn: Callable, jobs: Sequence, workers: int, if_died: Callable[[object], object], ahead: int = 2
 ) -> Iterator:
     """fn(job) for each job, in order, computed in worker processes.
 
     fn must be a module-level function returning a value rather than raising. A job whose
-    worker dies even when it runs alone gives if_died(job) instead.
+    worker dies even when it runs alone gives if_died(job) instead. ahead: jobs submitted
+    per worker before their results are taken (more keeps short jobs flowing while this
+    process is busy; all those in flight are tried again alone when a worker dies).
     """
     jobs = list(jobs)
-    window = 2 * workers  # jobs submitted ahead: at most these are lost with a dead worker
+    window = ahead * workers  # jobs submitted ahead: at most these are lost with a dead worker
     pool = _start(workers)
     queue: deque[Future] = deque()
     submitted = 0

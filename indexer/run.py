@@ -350,12 +350,19 @@ def _build_all(todo, ocr=None) -> Iterator[tuple[bool, object]]:
     """Build the files of todo in order: in worker processes when there are enough of them,
     else in this process."""
     jobs = [(source, topics, hash_, ocr) for source, topics, hash_, _stored in todo]
-    workers = min(os.cpu_count() or 1, 4)
+    cores = os.cpu_count() or 1
     heavy = sum(1 for job in jobs if job[0].file.suffix.lower() not in TEXT_FILES)
-    if (heavy < POOL_MIN_FILES and len(jobs) < POOL_MIN_TEXT_FILES) or workers < 2:
+    # Mostly text files: writing the index keeps this process as busy as a worker, so it
+    # gets a core of its own (on 2 cores, one worker: less CPU lost to starting workers and
+    # to each filling its own caches, for the same time). PDFs keep every core extracting.
+    workers = min(cores if heavy >= POOL_MIN_FILES else cores - 1, 4)
+    if (heavy < POOL_MIN_FILES and len(jobs) < POOL_MIN_TEXT_FILES) or workers < 1 or cores < 2:
         yield from map(_build_one, jobs)
         return
-    results = imap_ordered(_build_and_analyse, jobs, workers, _worker_died)
+    # A text file takes a worker ~5 ms: with only two in flight per worker it would often
+    # wait for this process (busy writing) to hand it the next one.
+    ahead = 2 if heavy >= POOL_MIN_FILES else 16
+    results = imap_ordered(_build_and_analyse, jobs, workers, _worker_died, ahead)
     try:
         yield from results
     finally:
