@@ -193,8 +193,9 @@ def test_places_across_the_stretches_occurrences_reads_are_found():
 def test_a_term_written_over_itself_is_found_where_the_alternation_finds_it():
     # abab is written at 1 and, overlapping, at 3; xab takes 0-3, so the alternation takes 3-7.
     assert occurrences("xababab", {"abab", "xab"}) == [(0, 3, "xab"), (3, 7, "abab")]
+    assert occurrences("xababab", {"abab"}) == [(1, 5, "abab")]  # alone: on from its end
     text = "ทดลองนานานา ก.นานานา นานาประเทศ"
-    for terms in ({"นานา", "ลองนา"}, {"นานา", "ก.นา", "นา"}, {"นานา", "กนา"}):
+    for terms in ({"นานา"}, {"นานา", "ลองนา"}, {"นานา", "ก.นา", "นา"}, {"นานา", "กนา"}):
         assert occurrences(text, terms) == _occurrences(text, terms)
 
 
@@ -206,3 +207,10 @@ def test_folding_capitals_never_makes_a_caseless_character():
         low = ch.lower()
         if len(low) == 1 and low != ch:
             assert low.upper() != low, hex(code)
+
+
+def test_a_span_ending_at_the_edge_of_a_window_is_inside_it():
+    spans = [(0, 3, "a"), (4, 8, "a"), (50, 55, "a"), (56, 60, "a"), (61, 70, "a")]
+    assert snippets.best_window(spans, 20) == 50  # 50-70 holds three spans, 0-20 two
+    two_terms = [(s, e, "b" if s == 56 else t) for s, e, t in spans]
+    assert snippets.best_window(two_terms, 20) == 50

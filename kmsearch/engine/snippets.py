@@ -132,20 +132,33 @@ def best_window(spans: list[tuple[int, int, str]], width: int) -> int:
     are sorted too: the spans inside the window at spans[i] are spans[i:j], and j only moves
     forward -- one pass (the previous version rescanned the tail for every span: quadratic,
     seconds on a large repetitive document)."""
-    best_start, best_score = spans[0][0], (-1, -1)
+    ends = [end for _start, end, _term in spans]
+    terms = [term for _start, _end, term in spans]
+    if len(set(terms)) == 1:  # one term (most queries): the window holding the most spans
+        best_start, best_count = spans[0][0], 0
+        for i, (start, _end, _term) in enumerate(spans):
+            j = bisect_right(ends, start + width, i)
+            if j - i > best_count:
+                best_start, best_count = start, j - i
+        return best_start
+    best_start, best_distinct, best_count = spans[0][0], -1, -1
     counts: dict[str, int] = {}  # terms of spans[i:j]
-    j = 0
+    j, n = 0, len(spans)
     for i, (start, _end, term) in enumerate(spans):
-        j = max(j, i)
-        while j < len(spans) and spans[j][1] <= start + width:
-            counts[spans[j][2]] = counts.get(spans[j][2], 0) + 1
+        if j < i:
+            j = i
+        limit = start + width
+        while j < n and ends[j] <= limit:
+            counts[terms[j]] = counts.get(terms[j], 0) + 1
             j += 1
-        score = (len(counts), j - i)
-        if score > best_score:
-            best_start, best_score = start, score
+        distinct = len(counts)
+        if distinct > best_distinct or (distinct == best_distinct and j - i > best_count):
+            best_start, best_distinct, best_count = start, distinct, j - i
         if j > i:  # spans[i] leaves the window
-            counts[term] -= 1
-            if not counts[term]:
+            left = counts[term] - 1
+            if left:
+                counts[term] = left
+            else:
                 del counts[term]
     return best_start
 
