@@ -10,6 +10,7 @@ import functools
 from urllib.parse import urlencode
 
 from flask import Blueprint, g, jsonify, render_template, request, url_for
+from kmsearch.web import heap
 from kmsearch.web.auth import audience, current_staff
 from kmsearch.web.services import services
 from kmsearch.web.turns import Turns
@@ -57,12 +58,14 @@ def run_search(params: dict):
             )
     except EmptyQueryError:
         return None
+    _trimmer.searched()
     log_access("search", query=params["q"], results=result.total)
     return result
 
 
 # One search at a time in this process, in order of arrival (kmsearch.web.turns).
 _turns = Turns()
+_trimmer = heap.Trimmer()  # freed memory back to the system now and then (kmsearch.web.heap)
 
 
 def log_access(action: str, **fields) -> None:

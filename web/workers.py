@@ -25,10 +25,11 @@ import time
 import traceback
 from collections.abc import Callable
 
+from kmsearch.web import heap
+
 from kmsearch.home import Home
 
 PR_SET_PDEATHSIG = 1
-M_ARENA_MAX = -8  # glibc mallopt parameter
 QUICK_DEATH = 5.0  # seconds: a process that ends sooner after its start is not restarted
 
 
@@ -37,7 +38,7 @@ def serve(home: Home, host: str, port: int, build_app: Callable, processes: int,
     in each serving process)."""
     from kmsearch.web.server import make_server
 
-    _few_malloc_arenas()  # before any thread or fork: the serving processes inherit it
+    heap.few_arenas()  # before any thread or fork: the serving processes inherit it
     if processes <= 1:
         app = build_app()
         server = make_server(app, home, host, port)
@@ -123,18 +124,6 @@ def _listen(host: str, port: int) -> socket.socket:
     sock.listen(1024)
     sock.setblocking(False)
     return sock
-
-
-def _few_malloc_arenas() -> None:
-    """glibc gives every thread that allocates its own malloc arena and keeps what is freed in
-    it. A search's numpy temporaries peak at a few MB; eight waitress threads each kept their
-    own peak, so the resident size grew for hundreds of searches after start-up (about
-    13 MB per process at 10,000 documents). Two arenas shared by all threads reuse that memory."""
-    if sys.platform.startswith("linux"):
-        try:
-            ctypes.CDLL(None).mallopt(M_ARENA_MAX, 2)
-        except (OSError, AttributeError):
-            pass
 
 
 def _end_with_parent() -> None:

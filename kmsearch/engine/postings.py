@@ -32,7 +32,7 @@ from whoosh.util.numeric import byte_to_length
 from kmsearch.engine import shared
 
 MAX_CACHED_POSTINGS = 1_000_000  # ~16 MB of document numbers and frequencies per generation
-MAX_CACHED_VALUES = 400_000  # postings whose positions are kept (~28 bytes each decoded)
+MAX_CACHED_VALUES = 1_000_000  # postings whose positions are kept (~16 bytes each decoded)
 
 # byte_to_length for every byte: the field lengths Whoosh stores are one byte per document
 _LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
@@ -113,7 +113,7 @@ class IndexData:
                 continue
             for ids, weights, where, values in _blocks(segment.postings(fieldname, btext)):
                 if positional:
-                    self._keep_values((fieldname, btext, len(blocks)), values)
+                    self._keep_values((fieldname, btext, len(blocks)), _Packed(values))
                 blocks.append((count, number, where))
                 count += len(ids)
                 ids_parts.append(np.asarray(ids, dtype=np.int64) + offset)
@@ -144,7 +144,7 @@ class IndexData:
         if not len(docs):
             return _EMPTY_IDS
         offsets, flat = self._term_positions(reader, fieldname, btext, term)
-        first = offsets[index]
+        first = offsets[index].astype(np.int64)
         lens = offsets[index + 1] - first
         ends = np.cumsum(lens)
         take = np.repeat(first - (ends - lens), lens) + np.arange(int(ends[-1]))
@@ -162,8 +162,8 @@ class IndexData:
         blocks = [self._block_positions(reader, fieldname, btext, term, blk) for blk in range(len(term.blocks))]
         sizes = np.array([o[-1] for o, _flat in blocks], dtype=np.int64)
         shifts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-        offsets = np.concatenate([blocks[0][0][:1].astype(np.int64)]
-                                 + [o[1:].astype(np.int64) + k for (o, _f), k in zip(blocks, shifts, strict=True)])
+        offsets = np.concatenate([blocks[0][0][:1]]
+                                 + [o[1:] + k for (o, _f), k in zip(blocks, shifts, strict=True)]).astype(np.int32)
         found = (_frozen(offsets), _frozen(np.concatenate([f for _o, f in blocks])))
         with self._lock:
             for blk in range(len(term.blocks)):
@@ -182,7 +182,9 @@ class IndexData:
                 self._values.move_to_end(key)
         if isinstance(values, tuple) and len(values) == 2 and isinstance(values[0], np.ndarray):
             return values
-        if values is None:
+        if isinstance(values, _Packed):
+            values = values.values()
+        elif values is None:
             _start, number, where = term.blocks[blk]
             if callable(where):  # short lists stored inline, or read one by one
                 values = where()
@@ -339,8 +341,28 @@ def _decode_block(format_, values) -> tuple[np.ndarray, np.ndarray]:
     return _frozen(np.concatenate(([0], np.cumsum(lens))).astype(np.int32)), _frozen(flat.astype(np.int32))
 
 
+class _Packed:
+    """A block's raw position values in one bytes object, until a phrase needs them decoded:
+    kept as a tuple of small bytes objects they cost ~50 bytes of memory a posting, more
+    than twice their size, and a server's caches would grow long after its first searches."""
+
+    __slots__ = ("blob", "ends")
+
+    def __init__(self, values):
+        self.blob = b"".join(values)
+        self.ends = np.cumsum(np.fromiter(map(len, values), dtype=np.int64, count=len(values)))
+
+    def __len__(self) -> int:
+        return len(self.ends)
+
+    def values(self) -> list[bytes]:
+        ends = self.ends.tolist()
+        blob = self.blob
+        return [blob[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+
+
 def _count(values) -> int:
-    """Postings in a kept block: raw values, or decoded (offsets, positions)."""
+    """Postings in a kept block: raw values, packed, or decoded (offsets, positions)."""
     if isinstance(values, tuple) and len(values) == 2 and isinstance(values[0], np.ndarray):
         return len(values[0]) - 1
     return len(values)
