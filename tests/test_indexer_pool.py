@@ -54,3 +54,23 @@ def test_a_broken_file_is_reported_from_a_worker_and_the_rest_indexed(tmp_path, 
     assert report.indexed == 3
     assert [p.path for p in report.failed] == [str(root / "broken.pdf")]
     assert "PDF" in report.failed[0].reason
+
+
+def test_text_files_shared_between_one_worker_and_the_run_give_the_same_postings(tmp_path, monkeypatch):
+    """On 2 cores a run of text files has one worker and reads every HERE_EVERY-th file
+    itself (its terms analysed by the writer, the others' by the worker): the same index."""
+    root = tmp_path / "kb"
+    for n, path in enumerate(sorted(p for p in CORPUS.rglob("*") if p.suffix in (".md", ".txt", ".html"))):
+        (root / f"d{n % 3}").mkdir(parents=True, exist_ok=True)
+        (root / f"d{n % 3}" / f"{n:02}{path.suffix}").write_bytes(path.read_bytes())
+    indexes = {}
+    for name, pool_min in (("sequential", 10_000), ("shared", 1)):
+        monkeypatch.setattr(run, "POOL_MIN_TEXT_FILES", pool_min)
+        monkeypatch.setattr(run.os, "cpu_count", lambda: 2)
+        home = Home(tmp_path / name)
+        report = run.index_paths(home, [root])
+        assert report.indexed >= 12 and not report.failed
+        indexes[name] = _everything(indexstore.open_current(home))
+        for stored in indexes[name]["stored"]:
+            stored.pop("indexed_at")
+    assert indexes["shared"] == indexes["sequential"]
