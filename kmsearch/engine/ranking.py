@@ -154,7 +154,7 @@ class _Ranking:
                 mine = docs[np.logical_and.reduce(flags)]
             known_docs, _known = self._phrases.get(key, (_NO_DOCS, _NO_FLAGS))
             if len(known_docs):
-                mine = mine[~np.isin(mine, known_docs)]
+                mine = mine[~_members(mine, known_docs)]
             if not len(mine):
                 continue
             todo.append((key, mine))
@@ -172,8 +172,11 @@ class _Ranking:
                 common = moved if common is None else np.intersect1d(common, moved, assume_unique=True)
                 if not len(common):
                     break
-            flags = np.isin(mine, common >> 32)
+            flags = _members(mine, common >> 32)  # the keys are in document order
             known_docs, known = self._phrases.get((fieldname, words), (_NO_DOCS, _NO_FLAGS))
+            if not len(known_docs):
+                self._phrases[fieldname, words] = (mine, flags)
+                continue
             merged = np.concatenate((known_docs, mine))
             order = np.argsort(merged, kind="stable")
             self._phrases[fieldname, words] = (merged[order], np.concatenate((known, flags))[order])
@@ -349,6 +352,15 @@ class _Ranking:
 
     def _nothing(self, size: int, terms: int) -> _Scored:
         return _Scored(np.zeros(size, dtype=bool), np.zeros(size), np.zeros(size, dtype=np.int32), terms)
+
+
+def _members(values: np.ndarray, sorted_array: np.ndarray) -> np.ndarray:
+    """Whether each of values is in sorted_array (np.isin, for small arrays a few times
+    cheaper: isin sorts both)."""
+    if not len(sorted_array):
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_array, values), len(sorted_array) - 1)
+    return sorted_array[at] == values
 
 
 def _positional(node: q.Query) -> bool:
