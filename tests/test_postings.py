@@ -48,7 +48,7 @@ def test_postings_and_positions_equal_whoosh_matchers(corpus_kb):
     searcher = corpus_kb.service._searcher()
     reader = searcher.reader()
     data = postings.for_reader(reader)
-    checked = 0
+    checked = one_by_one = 0
     for btext in _terms(reader, "content"):
         m = reader.postings("content", btext)
         ids, weights, positions = [], [], {}
@@ -59,16 +59,24 @@ def test_postings_and_positions_equal_whoosh_matchers(corpus_kb):
             m.next()
         got = data.postings(reader, "content", btext)
         assert got.ids.tolist() == ids and got.weights.tolist() == pytest.approx(weights)
-        # positions of every other document, read by block
-        wanted = np.array(ids[::2], dtype=np.int64)
-        keys = data.position_keys(reader, "content", btext, wanted).tolist()
-        assert keys == sorted(keys)
-        got_positions: dict[int, list[int]] = {}
-        for key in keys:
-            got_positions.setdefault(key >> 32, []).append(key & 0xFFFFFFFF)
-        assert got_positions == {d: positions[d] for d in ids[::2]}
+        # A few documents of the list, decoded posting by posting the first time; then
+        # more, from the whole list decoded at once.
+        for step in (5, 2, 3):
+            wanted = ids[::step]
+            keys = data.position_keys(reader, "content", btext, np.array(wanted, dtype=np.int64)).tolist()
+            assert keys == sorted(keys)
+            got_positions: dict[int, list[int]] = {}
+            for key in keys:
+                got_positions.setdefault(key >> 32, []).append(key & 0xFFFFFFFF)
+            assert got_positions == {d: positions[d] for d in wanted}
+            whole = ("content", btext, None) in data._values
+            if step == 5:
+                one_by_one += not whole
+            else:
+                assert whole
         checked += 1
     assert checked == 40
+    assert one_by_one >= 3  # terms of five documents or more
 
 
 def test_one_index_generation_is_read_once_for_every_thread(corpus_kb):
