@@ -83,7 +83,7 @@ class IndexData:
         self._masks: dict[int, tuple[set[int], np.ndarray]] = {}
         self._values: OrderedDict[tuple[str, bytes, int], list] = OrderedDict()
         self._cached_values = 0  # postings' values held in _values
-        self._asked: dict[tuple[str, bytes], int] = {}  # postings asked for per term (position_keys)
+        self._asked: dict[tuple[str, bytes], object] = {}  # the last search checking phrases on a term
 
     # --- postings ---------------------------------------------------------------------------
     def postings(self, reader, fieldname: str, btext: bytes) -> Postings:
@@ -128,7 +128,8 @@ class IndexData:
             return Postings(raw, _frozen(weights), raw, tuple(blocks))
         return Postings(_frozen(raw[keep]), _frozen(weights[keep]), raw, tuple(blocks))
 
-    def position_keys(self, reader, fieldname: str, btext: bytes, docnums: np.ndarray) -> np.ndarray:
+    def position_keys(self, reader, fieldname: str, btext: bytes, docnums: np.ndarray,
+                      search: object = None) -> np.ndarray:
         """The term's (document, position) pairs in docnums (sorted, distinct), each as one
         int64 key (document << 32 | position), ascending: a phrase check intersects them.
 
@@ -144,18 +145,19 @@ class IndexData:
         docs, index = docnums[present], index[present]
         if not len(docs):
             return _EMPTY_IDS
+        search = object() if search is None else search  # who asks (None: a search of its own)
         with self._lock:
             decoded = (fieldname, btext, None) in self._values
-            asked = self._asked.get((fieldname, btext), 0) + len(docs)
+            first = self._asked.get((fieldname, btext), search) is search
             if len(self._asked) >= 100_000:
                 self._asked.clear()
-            self._asked[fieldname, btext] = asked
-        if not decoded and asked * 4 < len(raw):
+            self._asked[fieldname, btext] = search
+        if not decoded and first and len(docs) * 4 < len(raw):
             # Decoding a term's whole list costs ~0.5 us a posting (5 ms for a common word at
-            # 10,000 documents), one posting alone ~2 us: the postings asked for are decoded
-            # one by one until as many were asked for as a quarter of the list; from then on
-            # (a term searched again and again) the whole list is decoded and kept. Either
-            # way, at most about twice the cheaper of the two.
+            # 10,000 documents), one posting alone ~2 us. The first search that checks a
+            # phrase on a term decodes the postings it asks for one by one; a term checked
+            # again by another search (a question people ask) has its whole list decoded
+            # and kept, and then costs a few array operations.
             return self._few_position_keys(reader, fieldname, btext, term, docs, index)
         offsets, flat = self._term_positions(reader, fieldname, btext, term)
         first = offsets[index].astype(np.int64)

@@ -79,6 +79,7 @@ class _Ranking:
             raise TypeError(f"ranking computes BM25F scores, not {type(weighting).__name__}")
         self.weighting = weighting
         self._terms: dict[tuple[str, str], tuple[np.ndarray, np.ndarray] | None] = {}
+        self._search = object()  # this search, for postings.position_keys
         # per phrase: the documents checked so far (sorted) and whether each holds it
         self._phrases: dict[tuple[str, tuple[str, ...]], tuple[np.ndarray, np.ndarray]] = {}
         self._domain_terms: dict[tuple, tuple[np.ndarray, np.ndarray] | None] = {}
@@ -164,7 +165,7 @@ class _Ranking:
         for (fieldname, word), parts in wanted.items():
             need = parts[0] if len(parts) == 1 else np.unique(np.concatenate(parts))
             btext = self._btext(fieldname, word)
-            keys[fieldname, word] = self.data.position_keys(self.reader, fieldname, btext, need)
+            keys[fieldname, word] = self.data.position_keys(self.reader, fieldname, btext, need, self._search)
         for (fieldname, words), mine in todo:
             common = None
             for i, word in enumerate(words):
