@@ -96,3 +96,34 @@ def test_the_postings_kept_are_bounded(corpus_kb, monkeypatch):
     largest = max(len(p.raw_ids) for p in data._postings.values())
     assert data._cached <= max(30, largest) and len(data._postings) < 200
     assert data._cached == sum(len(p.raw_ids) for p in data._postings.values())
+
+
+def test_positions_are_read_again_when_the_kept_values_were_pushed_out(corpus_kb, monkeypatch):
+    """A block's raw values dropped by the bound are read again from the index, through
+    Whoosh's block reader, for either way of decoding."""
+    monkeypatch.setattr(postings, "MAX_CACHED_VALUES", 1)
+    searcher = corpus_kb.service._searcher()
+    reader = searcher.reader()
+    data = postings.IndexData(reader)  # a private one: the shared one stays as it is
+    checked = 0
+    for btext in _terms(reader, "content", 300):
+        m = reader.postings("content", btext)
+        expected = {}
+        while m.is_active():
+            expected[m.id()] = m.value_as("positions")
+            m.next()
+        ids = sorted(expected)
+        if len(ids) < 5:
+            continue
+        data.postings(reader, "content", btext)
+        for other in _terms(reader, "content", 3):  # push this term's values out
+            data.postings(reader, "content", other)
+        for wanted, search in ((ids[:1], None), (ids[::2], object())):
+            keys = data.position_keys(reader, "content", btext, np.array(wanted, dtype=np.int64), search)
+            got: dict[int, list[int]] = {}
+            for key in keys.tolist():
+                got.setdefault(key >> 32, []).append(key & 0xFFFFFFFF)
+            assert got == {d: expected[d] for d in wanted}
+        checked += 1
+    assert checked >= 3
+    assert len(data._values) == 1  # the bound keeps the newest block only
