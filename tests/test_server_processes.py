@@ -91,3 +91,81 @@ def test_a_wrong_process_count_is_refused_by_name(served_home):  # noqa: F811
                           env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     assert "KMSEARCH_SERVER_PROCESSES" in done.stderr and "1 to 16" in done.stderr
+
+
+def _threads(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("Threads:")))
+
+
+def _connections_of(pid: int, port: int) -> int:
+    """Established TCP connections to port that process pid holds (/proc/net/tcp by inode)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    held = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        if not Path(table).exists():
+            continue
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            local_port = int(fields[1].rsplit(":", 1)[1], 16)
+            if local_port == port and fields[3] == "01" and fields[9] in inodes:  # 01: ESTABLISHED
+                held += 1
+    return held
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_keep_alive_clients_are_shared_evenly_between_the_processes(served_home):  # noqa: F811
+    """Eight keep-alive connections end four and four: a process accepts only while it holds
+    no more connections than the other (workers.Shares), not whichever was quicker."""
+    import http.client
+
+    from kmsearch.web.server import THREADS
+
+    server = Server(served_home, {"KMSEARCH_SERVER_PROCESSES": "2"})
+    conns: list = []
+    try:
+        serving = _children(server.proc.pid)
+        deadline = time.monotonic() + 30
+        while min(_threads(p) for p in serving) <= THREADS and time.monotonic() < deadline:
+            time.sleep(0.1)  # both processes serving: each runs waitress's THREADS threads
+        time.sleep(0.5)
+        for _ in range(8):
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+            conn.request("GET", "/healthz")
+            assert conn.getresponse().read() == b"ok\n"
+            conns.append(conn)
+        held = sorted(_connections_of(p, server.port) for p in serving)
+        assert held == [4, 4], held
+    finally:
+        for conn in conns:
+            conn.close()
+        server.proc.send_signal(signal.SIGTERM)
+        assert server.proc.wait(timeout=30) == 0, server.log.read_text()
+
+
+def test_a_process_accepts_while_it_holds_no_more_connections_than_the_others():
+    from kmsearch.web.workers import Shares
+
+    shares = Shares(3)
+    a, b, c = shares.slot(0), shares.slot(1), shares.slot(2)
+    assert a.may_accept(0) and b.may_accept(0) and c.may_accept(0)
+    assert not a.may_accept(1)  # b and c hold none
+    assert not b.may_accept(1)  # c holds none
+    assert c.may_accept(1)  # everyone holds one now
+    assert a.may_accept(1) and b.may_accept(1)
+    assert not a.may_accept(2)
+    # A process that stopped refreshing its slot (hung, or gone) no longer holds others back.
+    b.may_accept(2)
+    shares.seen[2] = time.monotonic() - Shares.STALE - 1
+    assert a.may_accept(2)
+    # A process started again in that place begins with an empty slot, not yet counted.
+    shares.slot(2)
+    assert shares.counts[2] == 0 and shares.seen[2] == 0.0
+    assert a.may_accept(2)

@@ -207,7 +207,10 @@ class _Server:
     def readable(self) -> bool:
         if len(self._map) >= self.adj.connection_limit:
             self.evict_idle()
-        return BaseWSGIServer.readable(self)
+        if not BaseWSGIServer.readable(self):
+            return False
+        share = getattr(self, "share", None)  # several processes accept from one socket
+        return share is None or share.may_accept(len(self.active_channels))
 
     def evict_idle(self) -> None:
         """At the connection limit, close the longest-idle tenth not being answered."""
@@ -217,10 +220,11 @@ class _Server:
             channel.will_close = True
 
 
-def _adopt(map_: dict) -> None:
+def _adopt(map_: dict, share=None) -> None:
     """Give waitress's listening servers our channel class and housekeeping."""
     for obj in list(map_.values()):
         if isinstance(obj, BaseWSGIServer):
+            obj.share = share
             obj.channel_class = _Channel
             obj.maintenance = _Server.maintenance.__get__(obj)
             obj.readable = _Server.readable.__get__(obj)
@@ -259,9 +263,11 @@ def _raise_file_limit(wanted: int) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
-def make_server(app, home: Home, host: str, port: int, sockets: list | None = None):
+def make_server(app, home: Home, host: str, port: int, sockets: list | None = None, share=None):
     """The waitress server for app; call .run() to serve. sockets: listening sockets opened
-    already (web/workers.py: several processes accept from one), in place of host and port."""
+    already (web/workers.py: several processes accept from one), in place of host and port;
+    share: this process's slot of workers.Shares (accept only while holding no more
+    connections than the others)."""
     _raise_file_limit(CONNECTION_LIMIT * 2 + 256)
     map_: dict = {}
     adj = adjustments(home, host, port)
@@ -269,5 +275,5 @@ def make_server(app, home: Home, host: str, port: int, sockets: list | None = No
         del adj["host"], adj["port"]
         adj["sockets"] = sockets
     server = create_server(app, map=map_, **adj)
-    _adopt(map_)
+    _adopt(map_, share)
     return server

@@ -33,6 +33,45 @@ PR_SET_PDEATHSIG = 1
 QUICK_DEATH = 5.0  # seconds: a process that ends sooner after its start is not restarted
 
 
+class Shares:
+    """How many connections each serving process holds, in memory shared by all of them.
+
+    The kernel hands a new connection to whichever process accepts first, so eight
+    keep-alive clients ended up six on one process and two on the other: the first queued
+    three times as deep (every search waits for those ahead of it, web/turns.py). A process
+    now accepts only while it holds no more connections than every other one. A slot not
+    refreshed for STALE seconds (its process hung or gone) does not count.
+    """
+
+    STALE = 3.0
+
+    def __init__(self, processes: int):
+        import multiprocessing
+
+        # Anonymous shared memory made before the processes are forked: each writes its slot.
+        self.counts = multiprocessing.RawArray("l", processes)
+        self.seen = multiprocessing.RawArray("d", processes)
+
+    def slot(self, i: int) -> Slot:
+        self.counts[i] = 0
+        self.seen[i] = 0.0
+        return Slot(self, i)
+
+
+class Slot:
+    """One serving process's place in Shares."""
+
+    def __init__(self, shares: Shares, i: int):
+        self.shares, self.i = shares, i
+
+    def may_accept(self, open_now: int) -> bool:
+        counts, seen = self.shares.counts, self.shares.seen
+        now = time.monotonic()
+        counts[self.i], seen[self.i] = open_now, now
+        return all(open_now <= counts[j] for j in range(len(counts))
+                   if j != self.i and now - seen[j] < Shares.STALE)
+
+
 def serve(home: Home, host: str, port: int, build_app: Callable, processes: int, announce=print) -> int:
     """Serve until stopped; return the exit status. build_app() makes the Flask app (called
     in each serving process)."""
@@ -47,14 +86,16 @@ def serve(home: Home, host: str, port: int, build_app: Callable, processes: int,
         _run(app, server)
         return 0
     listener = _listen(host, port)
-    children: dict[int, float] = {}  # pid -> when it started
+    shares = Shares(processes)
+    children: dict[int, tuple[float, int]] = {}  # pid -> (when it started, its slot)
     state = {"stopping": False, "status": 0}
 
-    def start() -> None:
+    def start(i: int) -> None:
+        share = shares.slot(i)
         pid = os.fork()
         if pid == 0:
-            os._exit(_child(home, host, port, build_app, listener, make_server))
-        children[pid] = time.monotonic()
+            os._exit(_child(home, host, port, build_app, listener, make_server, share))
+        children[pid] = (time.monotonic(), i)
 
     def stop(_signum=None, _frame=None) -> None:
         state["stopping"] = True
@@ -66,36 +107,37 @@ def serve(home: Home, host: str, port: int, build_app: Callable, processes: int,
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    for _ in range(processes):
-        start()
+    for i in range(processes):
+        start(i)
     announce(f"kmsearch: serving {home.path} on http://{host}:{port}/ with {processes} processes")
     while children:
         try:
             pid, status = os.wait()
         except ChildProcessError:
             break
-        started = children.pop(pid, None)
-        if started is None or state["stopping"]:
+        child = children.pop(pid, None)
+        if child is None or state["stopping"]:
             continue
+        started, slot = child
         if time.monotonic() - started < QUICK_DEATH:
             announce(f"kmsearch: a serving process ended at start (status {status}); stopping")
             state["status"] = 1
             stop()
         else:
             announce(f"kmsearch: a serving process ended (status {status}); starting another")
-            start()
+            start(slot)
     listener.close()
     return state["status"]
 
 
-def _child(home, host, port, build_app, listener, make_server) -> int:
+def _child(home, host, port, build_app, listener, make_server, share) -> int:
     """A serving process: build the app, serve from the shared socket, end cleanly."""
     try:
         _end_with_parent()
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         signal.signal(signal.SIGINT, signal.default_int_handler)
         app = build_app()
-        server = make_server(app, home, host, port, sockets=[listener])
+        server = make_server(app, home, host, port, sockets=[listener], share=share)
         _run(app, server)
     except (SystemExit, KeyboardInterrupt):
         pass
