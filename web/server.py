@@ -276,4 +276,6 @@ def make_server(app, home: Home, host: str, port: int, sockets: list | None = No
         adj["sockets"] = sockets
     server = create_server(app, map=map_, **adj)
     _adopt(map_, share)
+    if share is not None:
+        share.listen_for_wakeups(map_)
     return server

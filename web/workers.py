@@ -51,6 +51,13 @@ class Shares:
         # Anonymous shared memory made before the processes are forked: each writes its slot.
         self.counts = multiprocessing.RawArray("l", processes)
         self.seen = multiprocessing.RawArray("d", processes)
+        # A pipe per process to wake its loop: one that stops listening sleeps in its poll
+        # (up to a second) until one of its connections has something to say, so the one
+        # that holds more connections and stops accepting wakes it.
+        self.wakers = [os.pipe() for _ in range(processes)]
+        for pipe in self.wakers:
+            for fd in pipe:
+                os.set_blocking(fd, False)
 
     def slot(self, i: int) -> Slot:
         self.counts[i] = 0
@@ -63,13 +70,43 @@ class Slot:
 
     def __init__(self, shares: Shares, i: int):
         self.shares, self.i = shares, i
+        self.deferring = False
 
     def may_accept(self, open_now: int) -> bool:
         counts, seen = self.shares.counts, self.shares.seen
         now = time.monotonic()
         counts[self.i], seen[self.i] = open_now, now
-        return all(open_now <= counts[j] for j in range(len(counts))
-                   if j != self.i and now - seen[j] < Shares.STALE)
+        others = [j for j in range(len(counts)) if j != self.i and now - seen[j] < Shares.STALE]
+        fewer = [j for j in others if counts[j] < open_now]
+        if fewer and not self.deferring:
+            self.wake(min(fewer, key=lambda j: counts[j]))
+        self.deferring = bool(fewer)
+        return not fewer
+
+    def wake(self, j: int) -> None:
+        try:
+            os.write(self.shares.wakers[j][1], b"!")
+        except (BlockingIOError, OSError):
+            pass  # a full pipe wakes it anyway
+
+    def listen_for_wakeups(self, map_: dict) -> None:
+        """Add this process's end of its pipe to its loop (make_server calls it)."""
+        from waitress import wasyncore
+
+        class Wakeup(wasyncore.file_dispatcher):
+            def readable(self):
+                return True
+
+            def writable(self):
+                return False
+
+            def handle_read(self):
+                try:
+                    self.recv(4096)
+                except (BlockingIOError, OSError):
+                    pass
+
+        Wakeup(self.shares.wakers[self.i][0], map_)
 
 
 def serve(home: Home, host: str, port: int, build_app: Callable, processes: int, announce=print) -> int:
