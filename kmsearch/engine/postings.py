@@ -4,8 +4,9 @@ Whoosh scores through a tree of Python matcher objects, one call per posting per
 nine-word citizen question costs hundreds of thousands of calls at 10,000 documents. Ranking
 (kmsearch.engine.ranking) instead reads each query word's postings once, block by block, into
 arrays -- document numbers and term frequencies -- and does the BM25F arithmetic on whole
-arrays. A term's positions are decoded when a phrase first needs them, all its blocks at
-once, and kept as two arrays: a phrase check is then a few array operations.
+arrays. Positions are decoded only where phrases are checked: posting by posting for the
+first search that needs a term's, then -- a term searched again -- its whole list at once,
+kept as two arrays, so that a phrase check is a few array operations.
 
 What is read is kept per index generation (`for_reader`) and shared by the server's threads:
 the arrays are never written after they are built, and each thread reads postings through
@@ -81,8 +82,10 @@ class IndexData:
         self._lengths: dict[str, np.ndarray] = {}
         self._columns: dict[str, tuple[np.ndarray, np.ndarray, list[str]]] = {}
         self._masks: dict[int, tuple[set[int], np.ndarray]] = {}
-        self._values: OrderedDict[tuple[str, bytes, int], list] = OrderedDict()
-        self._cached_values = 0  # postings' values held in _values
+        # (field, term, block): the block's raw position values (_Packed), as read with its
+        # postings; (field, term, None): the term's whole list decoded (offsets, positions)
+        self._values: OrderedDict[tuple, object] = OrderedDict()
+        self._cached_values = 0  # postings whose values are held in _values
         self._asked: dict[tuple[str, bytes], object] = {}  # the last search checking phrases on a term
 
     # --- postings ---------------------------------------------------------------------------
@@ -180,9 +183,9 @@ class IndexData:
             out.extend(base | p for p in decode(values[i - start]))
         return np.array(out, dtype=np.int64)
 
-    def _raw_values(self, reader, fieldname, btext, term, blk) -> list:
+    def _raw_values(self, reader, fieldname, btext, term, blk, keep: bool = True) -> list:
         """A block's stored values (the positions of each posting, encoded), from the cache
-        when its postings were read lately, else read again."""
+        when its postings were read lately, else read again (and kept, if keep)."""
         with self._lock:
             values = self._values.get((fieldname, btext, blk))
         if isinstance(values, _Packed):
@@ -193,7 +196,8 @@ class IndexData:
         m = _leaf(reader.leaf_readers()[number][0].postings(fieldname, btext))
         m._goto(where)
         m._read_values()
-        self._keep_values((fieldname, btext, blk), _Packed(m._values))
+        if keep:
+            self._keep_values((fieldname, btext, blk), _Packed(m._values))
         return list(m._values)
 
     def _term_positions(self, reader, fieldname, btext, term) -> tuple[np.ndarray, np.ndarray]:
@@ -205,48 +209,21 @@ class IndexData:
             if found is not None:
                 self._values.move_to_end(key)
                 return found
-        blocks = [self._block_positions(reader, fieldname, btext, term, blk) for blk in range(len(term.blocks))]
+        fmt = reader.schema[fieldname].format
+        blocks = [_decode_block(fmt, self._raw_values(reader, fieldname, btext, term, blk, keep=False))
+                  for blk in range(len(term.blocks))]
         sizes = np.array([o[-1] for o, _flat in blocks], dtype=np.int64)
         shifts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
         offsets = np.concatenate([blocks[0][0][:1]]
                                  + [o[1:] + k for (o, _f), k in zip(blocks, shifts, strict=True)]).astype(np.int32)
         found = (_frozen(offsets), _frozen(np.concatenate([f for _o, f in blocks])))
-        with self._lock:
+        with self._lock:  # the decoded list replaces its blocks' raw values
             for blk in range(len(term.blocks)):
                 old = self._values.pop((fieldname, btext, blk), None)
                 if old is not None:
                     self._cached_values -= _count(old)
         self._keep_values(key, found)
         return found
-
-    def _block_positions(self, reader, fieldname, btext, term, blk) -> tuple[np.ndarray, np.ndarray]:
-        """(offsets, positions) of every posting of one block, decoded and kept."""
-        key = (fieldname, btext, blk)
-        with self._lock:
-            values = self._values.get(key)
-            if values is not None:
-                self._values.move_to_end(key)
-        if isinstance(values, tuple) and len(values) == 2 and isinstance(values[0], np.ndarray):
-            return values
-        if isinstance(values, _Packed):
-            values = values.values()
-        elif values is None:
-            _start, number, where = term.blocks[blk]
-            if callable(where):  # short lists stored inline, or read one by one
-                values = where()
-            else:
-                segment = reader.leaf_readers()[number][0]
-                m = _leaf(segment.postings(fieldname, btext))
-                m._goto(where)
-                m._read_values()
-                values = m._values
-        decoded = _decode_block(reader.schema[fieldname].format, values)
-        with self._lock:  # the decoded arrays replace the raw values (same count of postings)
-            if key in self._values:
-                self._values[key] = decoded
-        if key not in self._values:
-            self._keep_values(key, decoded)
-        return decoded
 
     def _keep_values(self, key, values) -> None:
         # Reading a block means unpickling all of it (ids, frequencies and positions):
@@ -408,10 +385,9 @@ class _Packed:
 
 
 def _count(values) -> int:
-    """Postings in a kept block: raw values, packed, or decoded (offsets, positions)."""
-    if isinstance(values, tuple) and len(values) == 2 and isinstance(values[0], np.ndarray):
-        return len(values[0]) - 1
-    return len(values)
+    """Postings in a kept entry: a block's packed raw values, or a term's decoded
+    (offsets, positions)."""
+    return len(values) if isinstance(values, _Packed) else len(values[0]) - 1
 
 
 def _leaf(matcher):
