@@ -125,16 +125,11 @@ class _Ranking:
         """Which of docs (document numbers holding all the phrase's words) have its words
         standing next to each other in order; positions are read for those only, and each
         document is checked once per search."""
-        known_docs, known = self._phrases.get((node.fieldname, tuple(node.words)), (_NO_DOCS, _NO_FLAGS))
-        at = np.searchsorted(known_docs, docs)
-        seen = np.zeros(len(docs), dtype=bool)
-        inside = at < len(known_docs)
-        seen[inside] = known_docs[at[inside]] == docs[inside]
-        if not seen.all():
-            self.check_phrases([node], np.unique(docs[~seen]), held=True)
-            known_docs, known = self._phrases[(node.fieldname, tuple(node.words))]
-            at = np.searchsorted(known_docs, docs)
-        return known[at]
+        if not len(docs):
+            return _NO_FLAGS
+        self.check_phrases([node], np.unique(docs), held=True)  # those not checked yet
+        known_docs, known = self._phrases[(node.fieldname, tuple(node.words))]
+        return known[np.searchsorted(known_docs, docs)]
 
     def check_phrases(self, phrases, docs: np.ndarray, held: bool = False) -> None:
         """Check each of phrases on those of docs (sorted, distinct) that hold all its words
