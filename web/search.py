@@ -26,6 +26,7 @@ MAX_PAGE = 500
 PAGELEN = 10
 EXAMPLES = 8  # knowledge-map topics offered as example searches on the empty page
 FILTERS = ("division", "expert", "doc_type")
+_URL_SAFE = "!$'()*,/:;?@"  # what Werkzeug leaves unquoted in a query string (url_with)
 
 
 def _params() -> dict:
@@ -41,6 +42,11 @@ def _params() -> dict:
     for name in FILTERS:
         params[name] = (args.get(name) or "").strip()[:200] or None
     return params
+
+
+# One search at a time in this process, in order of arrival (kmsearch.web.turns).
+_turns = Turns()
+_trimmer = heap.Trimmer()  # freed memory back to the system now and then (kmsearch.web.heap)
 
 
 def run_search(params: dict):
@@ -61,11 +67,6 @@ def run_search(params: dict):
     _trimmer.searched()
     log_access("search", query=params["q"], results=result.total)
     return result
-
-
-# One search at a time in this process, in order of arrival (kmsearch.web.turns).
-_turns = Turns()
-_trimmer = heap.Trimmer()  # freed memory back to the system now and then (kmsearch.web.heap)
 
 
 def log_access(action: str, **fields) -> None:
@@ -162,5 +163,3 @@ def url_with(**changes) -> str:
         g.search_base = url_for("search.index")
     return g.search_base + ("?" + urlencode(args, safe=_URL_SAFE) if args else "")
 
-
-_URL_SAFE = "!$'()*,/:;?@"  # what Werkzeug leaves unquoted in a query string

@@ -209,8 +209,8 @@ class _Server:
             self.evict_idle()
         if not BaseWSGIServer.readable(self):
             return False
-        share = getattr(self, "share", None)  # several processes accept from one socket
-        return share is None or share.may_accept(len(self.active_channels))
+        # several processes accept from one socket: see workers.Shares
+        return self.share is None or self.share.may_accept(len(self.active_channels))
 
     def evict_idle(self) -> None:
         """At the connection limit, close the longest-idle tenth not being answered."""
