@@ -31,12 +31,51 @@ class NestedTooDeeply(yaml.YAMLError):
         return "values nested too deeply"
 
 
+# The same loader on libyaml (C): parsing metadata in pure Python was an eighth of the CPU of
+# reading and analysing a text file. It is used only where both parsers are known to agree:
+# - nesting: the Python loader stops some 480 levels deep (RecursionError, reported as
+#   NestedTooDeeply), libyaml 0.2.5 at 1,000 (older libyaml recursed in C without a limit,
+#   which could crash the process). A collection nests one level deeper only after one of
+#   "[{-:" (or "?", below), so a text with few of them cannot nest deeply;
+# - the two parsers differ on rare syntax (tabs, byte-order marks and NEL or line separators
+#   inside values, tags, block scalars, anchors, directives, "?" in flow collections,
+#   backslash escapes...): a text with any character those need goes to the Python loader.
+#   Metadata rarely holds one (none of the bundled or benchmark corpora's 1,863 files);
+#   tests/test_metadata_yaml.py compares both loaders on hypothesis-made YAML.
+# - on an error the Python loader parses the text again, so messages and line numbers are
+#   its own.
+_C_LOADER = getattr(yaml, "CSafeLoader", None) if yaml.__with_libyaml__ else None
+_PYTHON_ONLY = re.compile(r"[\t\ufeff\x85\u2028\u2029!|>\\%&*@`?\ud800-\udfff]")
+_NESTING = "[{-:"
+MAX_C_NESTING = 100  # the Python loader fails only some 480 levels deep
+
+
+if _C_LOADER is not None:
+
+    class _FastMetadataLoader(_C_LOADER):
+        """_MetadataLoader's resolvers (dates left as text) on libyaml's parser."""
+
+    _FastMetadataLoader.yaml_implicit_resolvers = _MetadataLoader.yaml_implicit_resolvers
+
+
+def _fits_c_loader(text: str) -> bool:
+    """Whether libyaml parses text safely and exactly as the Python loader would."""
+    if _C_LOADER is None or _PYTHON_ONLY.search(text) is not None:
+        return False
+    return sum(text.count(ch) for ch in _NESTING) <= MAX_C_NESTING
+
+
 def load_yaml(text: str):
     """Parse metadata YAML (front matter or sidecar)."""
     if len(text) > MAX_METADATA_BYTES:
         raise ExtractionError(
             f"bad metadata: more than {size_text(MAX_METADATA_BYTES)} of YAML (the limit)"
         )
+    if _fits_c_loader(text):
+        try:
+            return yaml.load(text, Loader=_FastMetadataLoader)  # noqa: S506 - safe, as below
+        except yaml.YAMLError:
+            pass  # reported as the Python loader words it, below
     try:
         return yaml.load(text, Loader=_MetadataLoader)  # noqa: S506 - a SafeLoader subclass
     except RecursionError:
