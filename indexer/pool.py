@@ -83,7 +83,8 @@ def _start(workers: int) -> ProcessPoolExecutor:
 
 
 def imap_ordered(
-    fn: Callable, jobs: Sequence, workers: int, if_died: Callable[[object], object], ahead: int = 2
+    fn: Callable, jobs: Sequence, workers: int, if_died: Callable[[object], object], ahead: int = 2,
+    here: Callable[[object], bool] | None = None,
 ) -> Iterator:
     """fn(job) for each job, in order, computed in worker processes.
 
@@ -91,18 +92,31 @@ def imap_ordered(
     worker dies even when it runs alone gives if_died(job) instead. ahead: jobs submitted
     per worker before their results are taken (more keeps short jobs flowing while this
     process is busy; all those in flight are tried again alone when a worker dies).
+    here: which jobs this process may run itself. When the next result is not ready, the next
+    job not yet submitted is run here if here(job) says so, instead of waiting: this process
+    then does whatever share of the work it has time for, from the workers' start-up on.
     """
     jobs = list(jobs)
     window = ahead * workers  # jobs submitted ahead: at most these are lost with a dead worker
     pool = _start(workers)
     queue: deque[Future] = deque()
+    ran_here: set[Future] = set()  # finished futures of queue computed here (not in the window)
     submitted = 0
     try:
         for i in range(len(jobs)):
-            while submitted < len(jobs) and len(queue) < window:
-                queue.append(pool.submit(_worker_call, fn, jobs[submitted]))
+            while True:
+                while submitted < len(jobs) and len(queue) - len(ran_here) < window:
+                    queue.append(pool.submit(_worker_call, fn, jobs[submitted]))
+                    submitted += 1
+                if (queue[0].done() or here is None or submitted == len(jobs)
+                        or len(ran_here) >= HERE_AHEAD * window or not here(jobs[submitted])):
+                    break
+                done = _finished(fn(jobs[submitted]))
                 submitted += 1
+                queue.append(done)
+                ran_here.add(done)
             future = queue.popleft()
+            ran_here.discard(future)
             try:
                 yield future.result()
                 continue
@@ -111,17 +125,26 @@ def imap_ordered(
             # The pool is broken: every job not finished in it is tried again alone.
             lost = [(i, future), *((i + 1 + k, f) for k, f in enumerate(queue))]
             queue.clear()
+            ran_here.clear()
             pool.shutdown(wait=True, cancel_futures=True)
             results = _retry_alone(fn, [(jobs[n], f) for n, f in lost], if_died)
             # Results of jobs after i are handed out as already finished futures.
             yield results[0]
-            for value in results[1:]:
-                done: Future = Future()
-                done.set_result(value)
-                queue.append(done)
+            queue.extend(map(_finished, results[1:]))
             pool = _start(workers)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+# Results computed here that may wait for the workers' earlier ones: while a worker starts
+# (~0.3 s), this process goes on this many windows ahead.
+HERE_AHEAD = 4
+
+
+def _finished(value) -> Future:
+    done: Future = Future()
+    done.set_result(value)
+    return done
 
 
 def _retry_alone(fn: Callable, lost: list[tuple[object, Future]], if_died) -> list:

@@ -359,27 +359,25 @@ def _build_all(todo, ocr=None) -> Iterator[tuple[bool, object]]:
     if (heavy < POOL_MIN_FILES and len(jobs) < POOL_MIN_TEXT_FILES) or workers < 1 or cores < 2:
         yield from map(_build_one, jobs)
         return
-    # Adding a worker's terms costs this process about half what reading and analysing the
-    # file costs the worker: alone with one worker it would wait half the time, so it reads
-    # every HERE_EVERY-th text file itself (at 960 text files on 2 cores: this process
-    # ~3.1 s, the worker ~3.4 s until the index is written).
-    here = [
-        workers == 1 and heavy < POOL_MIN_FILES and n % HERE_EVERY == HERE_EVERY - 1
-        for n in range(len(jobs))
-    ]
     # A text file takes a worker ~5 ms: with only two in flight per worker it would often
     # wait for this process (busy writing) to hand it the next one.
     ahead = 2 if heavy >= POOL_MIN_FILES else 16
-    pooled = [job for job, local in zip(jobs, here, strict=True) if not local]
-    results = imap_ordered(_build_and_analyse, pooled, workers, _worker_died, ahead)
+    # In a mostly-text run this process reads and analyses text files too whenever the next
+    # result is not ready yet (while the worker starts, and whenever writing leaves it time),
+    # instead of waiting: on 2 cores, one worker and this process share the reading.
+    here = _is_text if READ_HERE_TOO and heavy < POOL_MIN_FILES else None
+    results = imap_ordered(_build_and_analyse, jobs, workers, _worker_died, ahead, here)
     try:
-        for job, local in zip(jobs, here, strict=True):
-            yield _build_one(job) if local else next(results)
+        yield from results
     finally:
         results.close()  # ends the workers when the run stops early
 
 
-HERE_EVERY = 4
+def _is_text(job) -> bool:
+    return job[0].file.suffix.lower() in TEXT_FILES
+
+
+READ_HERE_TOO = True  # tests turn it off to have every file read by a worker
 
 
 def _carry_over(writer, existing, seen) -> None:

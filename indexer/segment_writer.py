@@ -21,8 +21,8 @@ import heapq
 import pickle
 from array import array
 
+from kmsearch.indexer.w3_terms import terms_writer
 from whoosh import formats
-from whoosh.codec.whoosh3 import W3FieldWriter, W3PostingsWriter
 from whoosh.system import pack_uint
 from whoosh.writing import SegmentWriter
 
@@ -408,14 +408,16 @@ def _encode_positions(poses: list[int], _encode=formats.Positions.encode) -> byt
 
 
 def _write_terms(fieldwriter, schema, lengths, doccount: int, terms) -> None:
-    """What FieldWriter.add_postings does with a sorted posting stream, term by term."""
+    """What FieldWriter.add_postings does with a sorted posting stream, term by term: through
+    w3_terms.TermsWriter (the same bytes) for the whoosh3 codec, else Whoosh's own calls."""
+    writer = terms_writer(fieldwriter) or fieldwriter
     lastfield = None
     field_lengths: list[int] = [0] * doccount
     for (fieldname, tbytes), term in terms:
         if fieldname != lastfield:
             if lastfield is not None:
-                fieldwriter.finish_field()
-            fieldwriter.start_field(fieldname, schema[fieldname])
+                writer.finish_field()
+            writer.start_field(fieldname, schema[fieldname])
             lastfield = fieldname
             if lengths is not None:
                 dfl = lengths.doc_field_length
@@ -428,33 +430,12 @@ def _write_terms(fieldwriter, schema, lengths, doccount: int, terms) -> None:
             values = [values[i] for i in keep]
         if not docs:
             continue
-        fieldwriter.start_term(tbytes)
-        _add_postings(fieldwriter, docs, weights, values, field_lengths)
-        fieldwriter.finish_term()
+        if writer is fieldwriter:
+            fieldwriter.start_term(tbytes)
+            for docnum, weight, value in zip(docs, weights, values, strict=True):
+                fieldwriter.add(docnum, weight, value, field_lengths[docnum])
+            fieldwriter.finish_term()
+        else:
+            writer.add_term(tbytes, docs, weights, values, field_lengths)
     if lastfield is not None:
-        fieldwriter.finish_field()
-
-
-def _add_postings(fieldwriter, docs, weights, values, field_lengths) -> None:
-    """Hand one term's postings to the codec: block by block into Whoosh's own postings
-    writer (the state its add_posting builds one posting at a time), or one by one for a
-    codec other than whoosh3's."""
-    postwriter = getattr(fieldwriter, "_postwriter", None)
-    if type(fieldwriter) is not W3FieldWriter or type(postwriter) is not W3PostingsWriter or postwriter._byteids:
-        for docnum, weight, value in zip(docs, weights, values, strict=True):
-            fieldwriter.add(docnum, weight, value, field_lengths[docnum])
-        return
-    limit = postwriter._blocklimit
-    n = len(docs)
-    for start in range(0, n, limit):
-        end = min(start + limit, n)
-        ids, block_weights = docs[start:end], weights[start:end]
-        postwriter._ids = array("I", ids)
-        postwriter._weights = array("f", block_weights)
-        postwriter._values = list(filter(None, values[start:end]))  # add_posting keeps non-empty ones
-        postwriter._maxweight = max(0, *block_weights)
-        present = list(filter(None, map(field_lengths.__getitem__, ids)))  # lengths of 0 do not count
-        postwriter._minlength = min(present) if present else None
-        postwriter._maxlength = max(present) if present else 0
-        if end < n:
-            postwriter._write_block()  # a full block, and more to come (as add_posting does)
+        writer.finish_field()

@@ -149,7 +149,7 @@ def test_rebuild_keeps_a_document_whose_sidecar_became_a_folder(tmp_path):
 def test_a_killed_worker_fails_only_its_file(tmp_path, monkeypatch, rebuild):
     monkeypatch.setattr(run, "POOL_MIN_FILES", 1)
     monkeypatch.setattr(run, "POOL_MIN_TEXT_FILES", 1)  # these Markdown files go to workers,
-    monkeypatch.setattr(run, "HERE_EVERY", 10**9)  # all of them (none read by the run itself)
+    monkeypatch.setattr(run, "READ_HERE_TOO", False)  # all of them (none read by the run itself)
     root = tmp_path / "kb"
     make_tree(root, 12)
     (root / "poison.md").write_text(doc(99), "utf-8")
