@@ -9,10 +9,10 @@ of an index run's time.
 
 Here postings are appended per term as they arrive (documents come in docnum order, so each
 term's list is already sorted), spilled past the limit one term at a time (one pickle per
-term, not per posting), and written term by term with the field lengths read once per field.
-The codec, its files and what a searcher reads are Whoosh's own, posting for posting:
-tests/test_segment_writer.py compares every term, posting, length and stored field with an
-index written by Whoosh's writer.
+term, not per posting), and written term by term at the end (term_flush.py). The codec,
+its files and what a searcher reads are Whoosh's own: tests/test_segment_writer.py compares
+every term, posting, length and stored field with an index written by Whoosh's writer, and
+tests/test_w3_terms.py every file, byte for byte.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import heapq
 import pickle
 from array import array
 
-from kmsearch.indexer.w3_terms import terms_writer
+from kmsearch.indexer.term_flush import FieldLengths, write_terms
 from whoosh import formats
 from whoosh.system import pack_uint
 from whoosh.writing import SegmentWriter
@@ -237,6 +237,11 @@ class GroupedPostings:
                     return
                 yield key, _Term.load(state)
 
+    def sorted_in_memory(self) -> list[tuple[tuple[str, bytes], _Term]] | None:
+        """((fieldname, term bytes), _Term) in term order when no run was spilled, else None."""
+        self._fold()
+        return None if self.runs else sorted(self.terms.items())
+
     def sorted_terms(self):
         """((fieldname, term bytes), _Term) in term order, runs merged."""
         self._fold()
@@ -349,7 +354,7 @@ class GroupedSegmentWriter(SegmentWriter):
         self.perdocwriter.close()
         lengths = self.per_document_reader() if self.codec.length_stats else None
         try:
-            _write_terms(self.fieldwriter, self.schema, lengths, self.docnum, self.pool.sorted_terms())
+            write_terms(self.fieldwriter, self.schema, FieldLengths(lengths, self.docnum), self.pool)
         finally:
             self.fieldwriter.close()
             if lengths is not None:
@@ -405,37 +410,3 @@ def _encode_positions(poses: list[int], _encode=formats.Positions.encode) -> byt
                 _ONE_POSITION[pos] = found
         return found
     return _encode(None, poses)
-
-
-def _write_terms(fieldwriter, schema, lengths, doccount: int, terms) -> None:
-    """What FieldWriter.add_postings does with a sorted posting stream, term by term: through
-    w3_terms.TermsWriter (the same bytes) for the whoosh3 codec, else Whoosh's own calls."""
-    writer = terms_writer(fieldwriter) or fieldwriter
-    lastfield = None
-    field_lengths: list[int] = [0] * doccount
-    for (fieldname, tbytes), term in terms:
-        if fieldname != lastfield:
-            if lastfield is not None:
-                writer.finish_field()
-            writer.start_field(fieldname, schema[fieldname])
-            lastfield = fieldname
-            if lengths is not None:
-                dfl = lengths.doc_field_length
-                field_lengths = [dfl(d, fieldname) for d in range(doccount)]
-        docs, weights, values = term.columns()
-        if docs and docs[0] == -1:  # Whoosh's marker of a spelling-only word: no posting
-            keep = [i for i, d in enumerate(docs) if d != -1]
-            docs = array("q", [docs[i] for i in keep])
-            weights = [weights[i] for i in keep]
-            values = [values[i] for i in keep]
-        if not docs:
-            continue
-        if writer is fieldwriter:
-            fieldwriter.start_term(tbytes)
-            for docnum, weight, value in zip(docs, weights, values, strict=True):
-                fieldwriter.add(docnum, weight, value, field_lengths[docnum])
-            fieldwriter.finish_term()
-        else:
-            writer.add_term(tbytes, docs, weights, values, field_lengths)
-    if lastfield is not None:
-        writer.finish_field()

@@ -43,7 +43,7 @@ def terms_writer(fieldwriter) -> TermsWriter | None:
 
 class TermsWriter:
     """Writes terms, in order, into a W3FieldWriter's postings file and terms table: per
-    field, start_field, add_term for each term, finish_field."""
+    field, start_field, then add_term (or add_encoded) for each term, then finish_field."""
 
     def __init__(self, fieldwriter: W3FieldWriter, blocklimit: int, compression: int):
         self.fw = fieldwriter
@@ -51,13 +51,15 @@ class TermsWriter:
         self.compression = compression
         self.tindex: OrderedHashWriter = fieldwriter._tindex
         self.fieldid = b""
-        self.fixed = None
         self.post_at = self.table_at = 0
+
+    def encoder(self, fieldobj) -> TermEncoder:
+        return TermEncoder(self.limit, self.compression, fieldobj.format.fixed_value_size())
 
     def start_field(self, fieldname: str, fieldobj) -> None:
         self.fw.start_field(fieldname, fieldobj)  # the codec's field map and state, as Whoosh's
         self.fieldid = pack_ushort(self.fw._fieldid)
-        self.fixed = fieldobj.format.fixed_value_size()
+        self.encode = self.encoder(fieldobj).encode
         # Offsets are followed here instead of asked of the files at every write.
         self.post_at = self.fw._postfile.tell()
         self.table_at = self.tindex.dbfile.tell()
@@ -69,11 +71,44 @@ class TermsWriter:
 
     def add_term(self, tbytes: bytes, docs, weights, values, field_lengths) -> None:
         """One term's postings (docnums ascending, at least one) as the codec writes them."""
+        self.add_encoded(tbytes, *self.encode(docs, weights, values, field_lengths))
+
+    def add_encoded(self, tbytes: bytes, postings: bytes, info: bytes) -> None:
+        """A term encoded by TermEncoder.encode: its postings go at the end of the postings
+        file, and the term info, with where they are, into the terms table."""
+        start = self.post_at
+        self.fw._postfile.write(postings)
+        self.post_at += len(postings)
+        value = info + pack_long(start) + pack_int(len(postings))  # W3TermInfo.to_bytes's tail
+        # OrderedHashWriter.add
+        tindex = self.tindex
+        key = self.fieldid + tbytes
+        if key <= tindex.lastkey:
+            raise ValueError(f"Keys must increase: {tindex.lastkey!r}..{key!r}")
+        pos = self.table_at
+        tindex.index.append(pos)
+        tindex.dbfile.write(_LENGTHS.pack(len(key), len(value)) + key + value)
+        self.table_at += 8 + len(key) + len(value)
+        h = tindex.hashfn(key)
+        tindex.buckets[h & 255].append((h, pos))
+        tindex.lastkey = key
+
+
+class TermEncoder:
+    """The bytes of one field's terms, without writing them anywhere (so that another
+    process can encode some of them)."""
+
+    def __init__(self, blocklimit: int, compression: int, fixed_value_size: int | None):
+        self.limit = blocklimit
+        self.compression = compression
+        self.fixed = fixed_value_size
+
+    def encode(self, docs, weights, values, field_lengths) -> tuple[bytes, bytes]:
+        """(postings, term info without its extent) of one term: docnums ascending, at least
+        one; weights and values per posting; field_lengths per document of the field."""
         n = len(docs)
         limit, compression, fixed = self.limit, self.compression, self.fixed
-        start = self.post_at
         out = [WHOOSH3_HEADER_MAGIC]
-        size = len(WHOOSH3_HEADER_MAGIC)
         # The term's statistics, as W3TermInfo.add_block gathers them block by block
         total, minlength, maxlength, maxweight = 0, None, 0, 0
         for s in range(0, n, limit):
@@ -112,27 +147,12 @@ class TermsWriter:
             out.append(pack_int(-length if e == n else length))
             out.append(info)
             out.append(data)
-            size += 4 + length
             total += sum(stored_weights)
             minlength = block_min if minlength is None else min(minlength, block_min)
             maxlength = max(maxlength, block_max)
             maxweight = max(maxweight, block_maxweight)
-        self.fw._postfile.write(b"".join(out))
-        self.post_at += size
-        # W3TermInfo.to_bytes of a term whose postings are in the postings file
-        value = _TERMINFO.pack(
+        info = _TERMINFO.pack(
             False, total, n, 0 if minlength is None else length_to_byte(minlength),
             length_to_byte(maxlength), maxweight, docs[0], docs[-1],
-        ) + pack_long(start) + pack_int(size)
-        # OrderedHashWriter.add
-        tindex = self.tindex
-        key = self.fieldid + tbytes
-        if key <= tindex.lastkey:
-            raise ValueError(f"Keys must increase: {tindex.lastkey!r}..{key!r}")
-        pos = self.table_at
-        tindex.index.append(pos)
-        tindex.dbfile.write(_LENGTHS.pack(len(key), len(value)) + key + value)
-        self.table_at += 8 + len(key) + len(value)
-        h = tindex.hashfn(key)
-        tindex.buckets[h & 255].append((h, pos))
-        tindex.lastkey = key
+        )
+        return b"".join(out), info

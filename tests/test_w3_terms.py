@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from kmsearch.indexer import forked, term_flush
 from kmsearch.indexer.segment_writer import GroupedSegmentWriter
 from kmsearch.indexer.w3_terms import terms_writer
 from whoosh import index
@@ -40,6 +41,7 @@ def _generated(base_doc: dict, count: int) -> list[dict]:
 
 def _files(folder: Path, writer_class, documents, monkeypatch) -> dict[str, bytes]:
     monkeypatch.setattr(base.Segment, "_random_id", classmethod(lambda cls, size=16: "s" * size))
+    monkeypatch.setattr(term_flush, "MIN_FORKED_TERMS", 1)  # these few terms are split too
     folder.mkdir()
     ix = index.create_in(str(folder), get_schema())
     writer = writer_class(ix, compound=False)
@@ -49,11 +51,30 @@ def _files(folder: Path, writer_class, documents, monkeypatch) -> dict[str, byte
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if not p.name.endswith(".toc")}
 
 
+@pytest.mark.parametrize("how", ["one process", "forked", "child fails"])
 @pytest.mark.parametrize("which", ["corpus", "generated"])
-def test_every_file_is_whooshs_own(tmp_path, monkeypatch, docs, which):  # noqa: F811
+def test_every_file_is_whooshs_own(tmp_path, monkeypatch, docs, which, how):  # noqa: F811
+    """Written in one process, with a forked child encoding part of the terms, or with a
+    child that fails (its part then written by the parent): the same files as Whoosh's."""
     documents = docs if which == "corpus" else _generated(docs[0], 2 * LIMIT + 44)
     whoosh = _files(tmp_path / "whoosh", SegmentWriter, documents, monkeypatch)
+    children, results = [], []
+    start = forked.start
+
+    def start_recorded(*args):
+        child = start(*args) if how != "one process" else None
+        if child is not None:
+            result = child.result
+            child.result = lambda: results.append(result()) or results[-1]
+        children.append(child)
+        return child
+
+    monkeypatch.setattr(forked, "start", start_recorded)
+    if how == "child fails":
+        monkeypatch.setattr(term_flush, "_encode", lambda *args: 1 / 0)  # in the child
     grouped = _files(tmp_path / "grouped", GroupedSegmentWriter, documents, monkeypatch)
+    assert len(children) == 1 and (children[0] is None) == (how == "one process")
+    assert [r is None for r in results] == {"one process": [], "forked": [False], "child fails": [True]}[how]
     assert {name.rsplit(".", 1)[-1] for name in whoosh} >= {"trm", "pst"}
     assert sorted(grouped) == sorted(whoosh)
     for name in whoosh:
@@ -70,3 +91,14 @@ def test_it_writes_only_for_the_whoosh3_codec(tmp_path):
         assert terms_writer(writer.fieldwriter) is None
     finally:
         writer.cancel()
+
+
+def test_the_child_gets_the_terms_after_the_parents_share():
+    class Term:
+        def __init__(self, n):
+            self.docs = range(n)
+
+    items = [(("content", b"%d" % n), Term(n)) for n in (1, 1, 1, 600, 1, 1)]  # costs 201,..,800,..
+    assert term_flush._split_point(items, 0.45) == 4  # 201 * 3 + 800 >= 0.45 * 1807
+    assert term_flush._split_point(items, 0.1) == 1
+    assert term_flush._split_point(items[:1], 0.45) == 1
