@@ -13,13 +13,14 @@ state and imports its helpers by module path.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
 from whoosh.analysis import Analyzer, Token
 
-from kmsearch.engine.thai import normalize_with_offsets
+from kmsearch.engine.thai import normalize, normalize_with_offsets
 
 # The segmentation engine, chosen by benchmarks/bench_index.py (see README): nlpo3 runs the
 # newmm algorithm with the same bundled dictionary, several times faster. One engine for index
@@ -37,8 +38,12 @@ _RUN = re.compile(
     rf"(?P<abbr>(?:[ก-ฮ]{{1,3}}\.){{2,}}(?:[ก-ฮ]{{1,3}}(?![{_THAI}])|\d{{1,2}}(?!\d))?|[ก-ฮ]{{1,2}}\.(?=\d))"
     rf"|(?P<num>(?:\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?)(?![a-z]))"
     r"|(?P<latin>[a-z0-9\u00e0-\u00f6\u00f8-\u024f]+(?:['\-][a-z0-9\u00e0-\u00f6\u00f8-\u024f]+)*)"
-    # A Thai run stops where an abbreviation starts (ตามพ.ร.บ. -> ตาม + พ.ร.บ.).
-    rf"|(?P<thai>(?:(?![ก-ฮ]\.[ก-ฮ\d])[{_THAI}])+)"
+    # A Thai run stops where an abbreviation starts (ตามพ.ร.บ. -> ตาม + พ.ร.บ.): without its
+    # last letter when that is a consonant followed by "." and a consonant or digit. Only the
+    # last letter of a run can be followed by ".", so the run is taken whole and then checked
+    # once (a lookahead at every letter, as before, cost most of the search; test_analysis.py
+    # compares both).
+    rf"|(?P<thai>[{_THAI}]+(?:(?!\.[ก-ฮ\d])|(?<![ก-ฮ])))"
 )
 
 
@@ -97,6 +102,25 @@ def dictionary() -> frozenset[str]:
 def word_spans(norm: str) -> list[Span]:
     """Cut normalised text into word tokens with their spans (no compound parts)."""
     return [Span(text, start, end) for text, start, end in _words(norm)]
+
+
+def _word_texts(norm: str) -> list[str]:
+    """The texts of _words(norm), without their spans: for term_positions. A Thai run holds
+    no whitespace, so no segment of it is whitespace to skip; re.findall's tuples (one
+    group set per match) cost less than match objects."""
+    segment = _segmenter()
+    words: list[str] = []
+    add = words.append
+    for abbr, num, latin, thai in _RUN.findall(norm):
+        if thai:
+            words += segment(thai)
+        elif latin:
+            add(latin.replace("-", "").replace("'", ""))
+        elif abbr:
+            add(abbr.replace(".", ""))
+        else:
+            add(num.replace(",", ""))
+    return words
 
 
 def _words(norm: str) -> Iterator[tuple[str, int, int]]:
@@ -195,41 +219,38 @@ class ThaiAnalyzer(Analyzer):
     def term_positions(self, value: str) -> dict[str, list[int]]:
         """Each indexed term of value and its positions, in the order indexing meets them:
         what Whoosh's formats build from __call__'s tokens, without a Token per term (the
-        index writer's fast path, kmsearch/indexer/segment_writer.py). The loop of _words,
-        without the character offsets only __call__ needs."""
+        index writer's fast path, kmsearch/indexer/segment_writer.py).
+
+        Cheaper than following analyze() token by token (tests/test_analysis.py compares
+        them): the words are cut first, then grouped by word in one pass, then each distinct
+        word (not each occurrence) adds its compound parts. A part's positions are those of
+        the words it is a part of, plus its own as a word: one word per position, so these
+        never overlap, and sorting their concatenation gives analyze()'s ascending list.
+        analyze() meets a term first at its first position, the word before its parts, which
+        is the order the distinct words (in order of first occurrence), each followed by its
+        parts not met before, give."""
+        at: defaultdict[str, list[int]] = defaultdict(list)
+        for pos, word in enumerate(_word_texts(normalize(value))):
+            at[word].append(pos)
         poses: dict[str, list[int]] = {}
         get = poses.get
-        parts_of = compound_parts
-        segment = _segmenter()
-        norm, _offsets = normalize_with_offsets(value)
-        pos = 0
-        for m in _RUN.finditer(norm):
-            kind = m.lastgroup
-            if kind == "thai":
-                words = segment(m.group())
-            elif kind == "latin":
-                words = (m.group().replace("-", "").replace("'", ""),)
-            elif kind == "abbr":
-                words = (m.group().replace(",", "").replace(".", ""),)
-            else:
-                words = (m.group().replace(",", ""),)
-            for word in words:
-                if word.isspace():
-                    continue
-                found = get(word)
+        merged = []  # lists of positions from more than one word: sorted at the end
+        for word, where in at.items():
+            found = get(word)
+            if found is None:
+                poses[word] = where
+            else:  # already met as a part of an earlier word
+                found += where
+                merged.append(found)
+            for part in compound_parts(word):
+                found = get(part)
                 if found is None:
-                    poses[word] = [pos]
+                    poses[part] = where.copy()  # where may still grow (word as a later part)
                 else:
-                    found.append(pos)
-                parts = parts_of(word)
-                if parts:  # analyze()'s order: the word, then its parts at the same position
-                    for part in parts:
-                        found = get(part)
-                        if found is None:
-                            poses[part] = [pos]
-                        else:
-                            found.append(pos)
-                pos += 1
+                    found += where
+                    merged.append(found)
+        for found in merged:
+            found.sort()
         return poses
 
     def __call__(
