@@ -93,11 +93,13 @@ def decode_text(data: bytes) -> str:
     except UnicodeDecodeError:
         raise ExtractionError("undecodable text: neither UTF-8 nor TIS-620/cp874") from None
     # cp874 maps almost any byte; accept it only when it reads as Thai, not as noise.
-    thai = sum(1 for ch in text if "\u0e01" <= ch <= "\u0e5b")
-    controls = sum(1 for ch in text if "\x80" <= ch <= "\x9f")
-    if thai == 0 or controls:
+    if _THAI_LETTER.search(text) is None or _C1_CONTROL.search(text) is not None:
         raise ExtractionError("undecodable text: neither UTF-8 nor TIS-620/cp874")
     return text
+
+
+_THAI_LETTER = re.compile("[\u0e01-\u0e5b]")
+_C1_CONTROL = re.compile("[\x80-\x9f]")
 
 
 def split_front_matter(text: str) -> tuple[dict, str]:
@@ -118,28 +120,30 @@ def split_front_matter(text: str) -> tuple[dict, str]:
     return data, text[m.end() :]
 
 
+# The patterns apply to the whole text at once, its lines joined by "\n" (the only line break
+# left), with the result the line-by-line substitutions gave (tests/test_markdown_text.py
+# compares them): none matches a "\n" ([^\S\n] is any other space), so no match crosses a
+# line, and each line sees the substitutions in the same order.
 # Link text excludes "[" and the target excludes "(" except one balanced pair: a failed
 # attempt then stops at the next bracket instead of scanning the rest of the line, so a line
 # of 40,000 "[" is linear, not quadratic (it took 14 s).
-_TARGET = r"\((?:[^()]|\([^()]*\))*\)"
-_MD_INLINE = [
-    (re.compile(r"!\[([^\[\]]*)\]" + _TARGET), r"\1"),  # images -> alt text
-    (re.compile(r"\[([^\[\]]+)\]" + _TARGET), r"\1"),  # links -> their text
+_TARGET = r"\((?:[^()\n]|\([^()\n]*\))*\)"
+_MARKDOWN = [
+    (re.compile(r"^[^\S\n]{0,3}#{1,6}[^\S\n]+", re.M), ""),  # heading markers
+    (re.compile(r"^[^\S\n]*[-*+][^\S\n]+", re.M), "• "),  # list items
+    (re.compile(r"^[^\S\n]*>[^\S\n]?", re.M), ""),  # quotes
+    (re.compile(r"!\[([^\[\]\n]*)\]" + _TARGET), r"\1"),  # images -> alt text
+    (re.compile(r"\[([^\[\]\n]+)\]" + _TARGET), r"\1"),  # links -> their text
     (re.compile(r"(\*\*|__|\*|`)"), ""),  # emphasis and code markers
 ]
 
 
 def markdown_to_text(md: str) -> str:
     """Readable plain text of Markdown: markers removed, lines kept."""
-    lines = []
-    for line in md.splitlines():
-        line = re.sub(r"^\s{0,3}#{1,6}\s+", "", line)
-        line = re.sub(r"^\s*[-*+]\s+", "• ", line)
-        line = re.sub(r"^\s*>\s?", "", line)
-        for pattern, repl in _MD_INLINE:
-            line = pattern.sub(repl, line)
-        lines.append(line)
-    return "\n".join(lines)
+    text = "\n".join(md.splitlines())
+    for pattern, repl in _MARKDOWN:
+        text = pattern.sub(repl, text)
+    return text
 
 
 def first_heading(md: str) -> str | None:

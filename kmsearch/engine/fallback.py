@@ -47,11 +47,14 @@ MAX_CANDIDATES = 200  # per substring, verified against the stored text
 # budget (a three-letter piece of a common word is inside thousands of runs).
 MAX_RUNS = 2_000
 _THAI_RUN = re.compile(r"[\u0e01-\u0e3a\u0e40-\u0e4e]+")
+# The same runs, only those of N letters or more: a shorter run fails at each of its letters,
+# so a match starts only where a whole run does.
+_LONG_THAI_RUN = re.compile(rf"[\u0e01-\u0e3a\u0e40-\u0e4e]{{{N},}}")
 
 
 def thai_runs(text: str) -> Counter[str]:
     """The Thai runs of normalised text, N characters or more, with how often each occurs."""
-    return Counter(run for run in _THAI_RUN.findall(text) if len(run) >= N)
+    return Counter(_LONG_THAI_RUN.findall(text))
 
 
 class ThaiRunAnalyzer(Analyzer):

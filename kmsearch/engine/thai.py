@@ -206,9 +206,12 @@ def is_thai(ch: str) -> bool:
     return "\u0e01" <= ch <= "\u0e5b"
 
 
+_SPACES = re.compile(r"[ \t\u00a0\u3000]+")  # none is a line break: a run stays inside a line
+
+
 def tidy_whitespace(text: str) -> str:
     """Collapse runs of spaces inside lines and of blank lines, for stored display text."""
-    lines = [re.sub(r"[ \t\u00a0\u3000]+", " ", line).strip() for line in text.splitlines()]
+    lines = [line.strip() for line in _SPACES.sub(" ", text).splitlines()]
     out: list[str] = []
     for line in lines:
         if line or (out and out[-1]):
