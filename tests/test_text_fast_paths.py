@@ -1,6 +1,7 @@
 """Text helpers rewritten for speed give what they gave before: each old version is kept here
 as the oracle (markdown_to_text line by line, tidy_whitespace's per-line substitution, the
-cp874 check's character counts, the fallback runs' length filter)."""
+cp874 check's character counts, the fallback runs' length filter, the runs field normalised
+whole)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from kmsearch.indexer.document import ExtractionError
 from kmsearch.indexer.textfiles import decode_text, markdown_to_text
 
 from kmsearch.engine import fallback
-from kmsearch.engine.thai import tidy_whitespace
+from kmsearch.engine.analysis import ThaiAnalyzer
+from kmsearch.engine.thai import normalize, normalize_remembered, tidy_whitespace
 
 _OLD_TARGET = r"\((?:[^()]|\([^()]*\))*\)"
 _OLD_INLINE = [
@@ -118,3 +120,37 @@ def test_decode_text_examples(data):
 def test_thai_runs_are_the_runs_of_three_letters_or_more(text):
     expected = Counter(run for run in fallback._THAI_RUN.findall(text) if len(run) >= fallback.N)
     assert list(fallback.thai_runs(text).items()) == list(expected.items())
+
+
+# Characters every rule of normalize() looks at: Thai marks, tones, sara am and nikhahit in
+# both orders, sara e twice, zero-width characters, legacy-font PUA glyphs, Thai digits,
+# capitals (Latin, accented, Greek sigma, dotted I), combining accents and a Hangul pair (NFC
+# composes them), other line breaks.
+NORMALIZE_CHARS = (
+    "กขนมเแาำํ่้๊๋ัิีุู็์\u200b\u200c\ufeff\u00ad\uf70a\uf71a\uf884\u0e51\u0e59"
+    "AZaéÉΣİ\u0301\u0327e\u1100\u1161\r\x85 "
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(NORMALIZE_CHARS, max_size=12), st.text(NORMALIZE_CHARS + "\n", max_size=12))
+@example("ํ", "า")  # nikhahit, then sara aa after the line break: no repair across it
+@example("เ", "เ")
+@example("e", "\u0301")  # an accent after the line break stays apart
+@example("\u1100", "\u1161")
+def test_normalising_apart_around_a_line_break_is_normalising_whole(a, b):
+    assert normalize(a + "\n" + b) == normalize(a) + "\n" + normalize(b)
+    assert normalize_remembered(b) == normalize(b)
+    assert normalize_remembered(b) == normalize(b)  # given again: remembered
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(NORMALIZE_CHARS + "\n", max_size=10), st.text(NORMALIZE_CHARS + "\nภาษีป้าย", max_size=30))
+def test_the_runs_field_counts_as_normalising_the_whole_value(title, text):
+    value = title + "\n" + text
+    expected = list(fallback.thai_runs(normalize(value)).items())
+    analyzer = fallback.ThaiRunAnalyzer()
+    assert list(analyzer.term_counts(value).items()) == expected  # text not seen before
+    ThaiAnalyzer().term_positions(text)  # as the content field is analysed just before
+    assert list(analyzer.term_counts(value).items()) == expected
+    assert list(analyzer.term_counts(text).items()) == list(fallback.thai_runs(normalize(text)).items())

@@ -20,7 +20,7 @@ from functools import lru_cache
 
 from whoosh.analysis import Analyzer, Token
 
-from kmsearch.engine.thai import normalize, normalize_with_offsets
+from kmsearch.engine.thai import normalize_remembered, normalize_with_offsets
 
 # The segmentation engine, chosen by benchmarks/bench_index.py (see README): nlpo3 runs the
 # newmm algorithm with the same bundled dictionary, several times faster. One engine for index
@@ -230,7 +230,7 @@ class ThaiAnalyzer(Analyzer):
         is the order the distinct words (in order of first occurrence), each followed by its
         parts not met before, give."""
         at: defaultdict[str, list[int]] = defaultdict(list)
-        for pos, word in enumerate(_word_texts(normalize(value))):
+        for pos, word in enumerate(_word_texts(normalize_remembered(value))):
             at[word].append(pos)
         poses: dict[str, list[int]] = {}
         get = poses.get

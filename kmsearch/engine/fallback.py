@@ -33,7 +33,7 @@ from whoosh.analysis import Analyzer, Token
 from kmsearch.engine import query as querymod
 from kmsearch.engine import shared
 from kmsearch.engine.analysis import emit
-from kmsearch.engine.thai import normalize
+from kmsearch.engine.thai import normalize, normalize_remembered
 
 if TYPE_CHECKING:
     import numpy as np
@@ -70,7 +70,10 @@ class ThaiRunAnalyzer(Analyzer):
     def term_counts(self, value: str) -> dict[str, int]:
         """Each term __call__ yields and how many times: the index writer's fast path
         (kmsearch/indexer/segment_writer.py) indexes them without a Token each."""
-        return thai_runs(normalize(value))
+        # The value is the title, a line break and the text, which term_positions has just
+        # normalised for the content field: normalised apart, then joined, it is the same.
+        title, newline, text = value.partition("\n")
+        return thai_runs(normalize(title) + newline + normalize_remembered(text))
 
     def __call__(self, value, positions=False, chars=False, keeporiginal=False,
                  removestops=True, start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):

@@ -120,6 +120,24 @@ def normalize(text: str, fold_case: bool = True) -> str:
     return normalize_with_offsets(text, fold_case)[0]
 
 
+_LAST: tuple[str, str] = ("", "")  # the last text normalize_remembered saw, normalised
+
+
+def normalize_remembered(text: str) -> str:
+    """normalize(text), kept for the last text given: an index run normalises a document's
+    text for its words (analysis.term_positions) and then, after its title and a line break,
+    for the fallback's runs (fallback.ThaiRunAnalyzer), which reuses it through
+    normalize(a + "\n" + b) == normalize(a) + "\n" + normalize(b): a line break maps to
+    itself, composes with nothing and ends every repair (tests/test_text_fast_paths.py)."""
+    global _LAST
+    last_text, last_norm = _LAST  # one tuple: threads see a whole pair
+    if text == last_text:
+        return last_norm
+    norm = normalize_with_offsets(text)[0]
+    _LAST = (text, norm)
+    return norm
+
+
 def normalize_with_offsets(text: str, fold_case: bool = True) -> tuple[str, list[int] | None]:
     """Normalise text; also return offsets[i] = index in text of the i-th result character.
 
