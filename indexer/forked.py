@@ -21,6 +21,8 @@ import pickle
 import threading
 from collections.abc import Callable
 
+from kmsearch.indexer.pool import kill_with_parent
+
 
 class Child:
     """fn(*args) computed in a forked child; result() waits for it."""
@@ -60,7 +62,12 @@ def start(fn: Callable, *args) -> Child | None:
     if not hasattr(os, "fork") or threading.active_count() > 1:
         return None
     read_end, write_end = os.pipe()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:  # e.g. no memory to copy the process's page tables into
+        os.close(read_end)
+        os.close(write_end)
+        return None
     if pid:
         os.close(write_end)
         return Child(pid, read_end)
@@ -69,6 +76,7 @@ def start(fn: Callable, *args) -> Child | None:
     gc.disable()
     code = 1
     try:
+        kill_with_parent()  # an index run killed outright does not leave its child working
         os.close(read_end)
         data = pickle.dumps(fn(*args), pickle.HIGHEST_PROTOCOL)
         view = memoryview(data)

@@ -64,3 +64,13 @@ def test_no_fork_while_another_thread_runs():
         stop.set()
         thread.join()
     assert forked.start(_pid_and, 1).result()[1] == 1
+
+
+def test_no_child_when_the_system_refuses_to_fork(monkeypatch):
+    def refuse():
+        raise OSError(12, "Cannot allocate memory")
+
+    monkeypatch.setattr(os, "fork", refuse)
+    before = len(os.listdir("/proc/self/fd"))
+    assert forked.start(_pid_and, 1) is None
+    assert len(os.listdir("/proc/self/fd")) == before  # the pipe was closed
