@@ -57,8 +57,8 @@ def test_a_broken_file_is_reported_from_a_worker_and_the_rest_indexed(tmp_path, 
 
 
 def test_text_files_shared_between_one_worker_and_the_run_give_the_same_postings(tmp_path, monkeypatch):
-    """On 2 cores a run of text files has one worker and reads every HERE_EVERY-th file
-    itself (its terms analysed by the writer, the others' by the worker): the same index."""
+    """On 2 cores a run of text files has one worker, and the run reads files itself while
+    the worker's next result is not ready (tests/test_pool_here.py): the same index."""
     root = tmp_path / "kb"
     for n, path in enumerate(sorted(p for p in CORPUS.rglob("*") if p.suffix in (".md", ".txt", ".html"))):
         (root / f"d{n % 3}").mkdir(parents=True, exist_ok=True)
