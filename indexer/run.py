@@ -14,7 +14,7 @@ import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from kmsearch.indexer.document import ExtractionError
@@ -76,8 +76,10 @@ class Source:
     root: Path
     given: str
 
-    @property
+    @cached_property
     def key(self) -> str:
+        """The resolved path, once: it is asked for several times per file, and a copy sent
+        to a worker process carries it (resolving cost a system call per path component)."""
         return str(self.file.resolve())
 
 

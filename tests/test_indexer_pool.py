@@ -74,3 +74,22 @@ def test_text_files_shared_between_one_worker_and_the_run_give_the_same_postings
         for stored in indexes[name]["stored"]:
             stored.pop("indexed_at")
     assert indexes["shared"] == indexes["sequential"]
+
+
+def test_a_sources_key_is_resolved_once_and_travels_with_it_to_a_worker(tmp_path, monkeypatch):
+    import pickle
+
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "a.txt").write_text("ภาษีป้าย\n", "utf-8")
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    source = run.Source(tmp_path / "link" / "a.txt", tmp_path / "link", "link/a.txt")
+    real = str((tmp_path / "real" / "a.txt").resolve())
+    assert source.key == real
+    copy = pickle.loads(pickle.dumps(source))  # as a job is sent to a worker process
+
+    def no_resolving(self, strict=False):
+        raise AssertionError("resolved again")
+
+    monkeypatch.setattr(Path, "resolve", no_resolving)
+    assert source.key == copy.key == real
+    assert copy == source and hash(copy) == hash(source)
