@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 from kmsearch.indexer.document import Extracted, ExtractionError
 from kmsearch.indexer.limits import MAX_METADATA_BYTES
-from kmsearch.indexer.textfiles import load_yaml, read_limited
+from kmsearch.indexer.textfiles import UnreadableValue, load_yaml, read_limited
 
 from kmsearch.engine.schema import AUDIENCES, DOC_TYPE_ALIASES, DOC_TYPES, doc_id_for
 from kmsearch.engine.thai import normalize
@@ -51,6 +51,8 @@ def read_sidecar(path: Path) -> dict:
         data = load_yaml(raw.decode("utf-8-sig")) or {}
     except UnicodeDecodeError:
         raise ExtractionError(f"bad metadata: {side.name} is not UTF-8 text") from None
+    except UnreadableValue as e:
+        raise ExtractionError(f"bad metadata: {side.name} has {e}") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = f" at line {mark.line + 1}" if mark else ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from html import unescape
 from pathlib import Path
 
@@ -29,6 +30,22 @@ class NestedTooDeeply(yaml.YAMLError):
 
     def __str__(self) -> str:
         return "values nested too deeply"
+
+
+class UnreadableValue(yaml.YAMLError):
+    """A scalar YAML parses but Python refuses to build: int() takes at most
+    sys.get_int_max_str_digits() digits (4,300), and a longer number raised ValueError out of
+    the loader, which stopped the whole index run."""
+
+    def __init__(self, error: ValueError):
+        super().__init__()
+        if "digits" in str(error):
+            self.words = f"a number too long to read (more than {sys.get_int_max_str_digits()} digits)"
+        else:
+            self.words = "a value that cannot be read"
+
+    def __str__(self) -> str:
+        return self.words
 
 
 # The same loader on libyaml (C): parsing metadata in pure Python was an eighth of the CPU of
@@ -71,15 +88,17 @@ def load_yaml(text: str):
         raise ExtractionError(
             f"bad metadata: more than {size_text(MAX_METADATA_BYTES)} of YAML (the limit)"
         )
-    if _fits_c_loader(text):
-        try:
-            return yaml.load(text, Loader=_FastMetadataLoader)  # noqa: S506 - safe, as below
-        except yaml.YAMLError:
-            pass  # reported as the Python loader words it, below
     try:
+        if _fits_c_loader(text):
+            try:
+                return yaml.load(text, Loader=_FastMetadataLoader)  # noqa: S506 - safe, as below
+            except yaml.YAMLError:
+                pass  # reported as the Python loader words it, below
         return yaml.load(text, Loader=_MetadataLoader)  # noqa: S506 - a SafeLoader subclass
     except RecursionError:
         raise NestedTooDeeply() from None
+    except ValueError as e:
+        raise UnreadableValue(e) from None
 
 
 def decode_text(data: bytes) -> str:
@@ -109,7 +128,7 @@ def split_front_matter(text: str) -> tuple[dict, str]:
         return {}, text
     try:
         data = load_yaml(m.group(1)) or {}
-    except NestedTooDeeply as e:
+    except (NestedTooDeeply, UnreadableValue) as e:
         raise ExtractionError(f"bad metadata: front matter has {e}") from None
     except yaml.YAMLError as e:
         where = getattr(e, "problem_mark", None)

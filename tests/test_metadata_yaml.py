@@ -169,3 +169,44 @@ def test_front_matter_nested_to_the_size_limit_fails_the_file(tmp_path):
     with pytest.raises(ExtractionError) as e:
         extract(path)
     assert str(e.value) == "bad metadata: front matter has values nested too deeply"
+
+
+LONG_NUMBER = "1" * 5000  # int() reads at most 4,300 digits
+
+
+@pytest.mark.parametrize("text", [f"title: {LONG_NUMBER}\n", f"updated: {LONG_NUMBER}\ntitle: x\n"])
+def test_a_number_too_long_for_python_is_bad_metadata_not_a_crash(text, tmp_path):
+    routed = text + "# a comment with ? goes to the Python loader\n"
+    assert textfiles._fits_c_loader(text) and not textfiles._fits_c_loader(routed)
+    for yaml_text in (text, routed):  # through libyaml, and through the Python loader
+        with pytest.raises(textfiles.UnreadableValue) as e:
+            load_yaml(yaml_text)
+        assert str(e.value) == "a number too long to read (more than 4300 digits)"
+    doc = tmp_path / "long.md"
+    doc.write_text(f"---\n{text}---\n# หัวเรื่อง\n", "utf-8")
+    with pytest.raises(ExtractionError) as e:
+        extract(doc)
+    assert str(e.value) == "bad metadata: front matter has a number too long to read (more than 4300 digits)"
+    (tmp_path / "long.md.meta.yaml").write_text(text, "utf-8")
+    with pytest.raises(ExtractionError) as e:
+        read_sidecar(doc)
+    assert str(e.value) == "bad metadata: long.md.meta.yaml has a number too long to read (more than 4300 digits)"
+
+
+def test_an_index_run_fails_only_the_file_with_a_number_too_long(tmp_path):
+    from kmsearch.indexer.run import index_paths
+
+    from kmsearch.home import Home
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "long.md").write_text(f"---\ntitle: {LONG_NUMBER}\n---\n# หัวเรื่อง\n\nภาษีป้าย\n", "utf-8")
+    (docs / "side.txt").write_text("ภาษีป้าย\n", "utf-8")
+    (docs / "side.txt.meta.yaml").write_text(f"updated: {LONG_NUMBER}\n", "utf-8")
+    (docs / "good.md").write_text("# ภาษี\n\nภาษีป้าย\n", "utf-8")
+    report = index_paths(Home(tmp_path / "home"), [docs])
+    assert report.indexed == 1
+    assert sorted((Path(p.path).name, p.reason) for p in report.failed) == [
+        ("long.md", "bad metadata: front matter has a number too long to read (more than 4300 digits)"),
+        ("side.txt", "bad metadata: side.txt.meta.yaml has a number too long to read (more than 4300 digits)"),
+    ]
