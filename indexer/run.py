@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from functools import cached_property, lru_cache
 from pathlib import Path
 
+from kmsearch.indexer.doc_postings import packed
 from kmsearch.indexer.document import ExtractionError
 from kmsearch.indexer.extract import extract, supported
 from kmsearch.indexer.metadata import SIDECAR_SUFFIX, resolve, sidecar_path
@@ -334,7 +335,7 @@ def analysed_fields(fields: dict) -> dict:
             field = schema[name]
             terms = analysed_terms(field, value)
             if terms is not None:
-                analysed[name] = (signature(field), *terms)
+                analysed[name] = (signature(field), *packed(*terms))  # cheaper to send and add
     fields[ANALYSED] = analysed
     return fields
 

@@ -7,20 +7,24 @@ length column before handing it to the codec. At 2,000 documents that is two mil
 postings (the trigram field of the substring fallback alone is 1.4 million of them) and most
 of an index run's time.
 
-Here postings are appended per term as they arrive (documents come in docnum order, so each
-term's list is already sorted), spilled past the limit one term at a time (one pickle per
-term, not per posting), and written term by term at the end (term_flush.py). The codec,
-its files and what a searcher reads are Whoosh's own: tests/test_segment_writer.py compares
-every term, posting, length and stored field with an index written by Whoosh's writer, and
-tests/test_w3_terms.py every file, byte for byte.
+Here postings are grouped per term (documents come in docnum order, so each term's list is
+already sorted): the fast paths' postings kept per document and inverted into terms when
+needed (doc_postings.py), the others appended to their term as they arrive. They are spilled
+past the limit one term at a time (one pickle per term, not per posting), and written term by
+term at the end (term_flush.py). The codec, its files and what a searcher reads are Whoosh's
+own: tests/test_segment_writer.py compares every term, posting, length and stored field with
+an index written by Whoosh's writer, and tests/test_w3_terms.py every file, byte for byte.
 """
 
 from __future__ import annotations
 
+import gc
 import heapq
+import itertools
 import pickle
 from array import array
 
+from kmsearch.indexer.doc_postings import FieldPostings
 from kmsearch.indexer.term_flush import FieldLengths, write_terms
 from whoosh import formats
 from whoosh.system import pack_uint
@@ -38,14 +42,19 @@ class _Term:
 
     A term whose every posting has one weight and one value (a trigram: weight 1, frequency
     1) keeps only its ids, and `same` holds the (weight, value) they share.
+
+    A term inverted from a field's postings (doc_postings.FieldPostings) shares that field's
+    blob with the field's other terms: its values are blob[starts[i]:ends[i]]. It gets a
+    blob of its own (_own) only before it changes or is spilled; the flush only reads it.
     """
 
-    __slots__ = ("docs", "weights", "ends", "blob", "same", "ordered")
+    __slots__ = ("docs", "weights", "ends", "blob", "same", "ordered", "starts")
 
     def __init__(self, same: tuple[float, bytes] | None = None):
         self.docs = array("q")
         self.same = same
         self.ordered = True  # docnums ascending: documents arrive in docnum order
+        self.starts = None
         if same is None:
             self.weights = array("d")
             self.ends = array("Q")  # end of each posting's value in blob
@@ -53,7 +62,32 @@ class _Term:
         else:
             self.weights = self.ends = self.blob = None
 
+    @classmethod
+    def inverted(cls, docs: array, weights: array, starts: array, ends: array, blob: bytes) -> _Term:
+        """A term as FieldPostings.inverted gives it, its values in a blob shared."""
+        term = cls.__new__(cls)
+        term.docs, term.weights, term.starts, term.ends, term.blob = docs, weights, starts, ends, blob
+        term.same = None
+        term.ordered = True  # FieldPostings keeps each term's postings in the order added
+        return term
+
+    def _values(self) -> list[bytes]:
+        if self.starts is not None:
+            return list(map(self.blob.__getitem__, map(slice, self.starts, self.ends)))
+        blob = bytes(self.blob)
+        return [blob[a:b] for a, b in zip([0, *self.ends[:-1]], self.ends, strict=True)]
+
+    def _own(self) -> None:
+        """Values in a blob of this term's own, ends counted from 0 (as add and extend keep
+        them), instead of in the field's shared blob."""
+        if self.starts is not None:
+            values = self._values()
+            self.blob = bytearray(b"".join(values))
+            self.ends = array("Q", itertools.accumulate(map(len, values)))
+            self.starts = None
+
     def add(self, docnum, weight, vbytes):
+        self._own()
         if self.docs and docnum < self.docs[-1]:
             self.ordered = False
         if self.same is not None:
@@ -77,6 +111,7 @@ class _Term:
         self.ends = array("Q", range(len(value), len(value) * n + 1, len(value))) if value else array("Q", [0]) * n
 
     def dump(self) -> tuple:
+        self._own()
         if self.same is not None:
             return self.ordered, self.docs.tobytes(), self.same
         return self.ordered, self.docs.tobytes(), self.weights.tobytes(), self.ends.tobytes(), bytes(self.blob)
@@ -100,6 +135,8 @@ class _Term:
         if self.same is not None and other.same == self.same:
             self.docs.extend(other.docs)
             return
+        self._own()
+        other._own()
         if self.same is not None:
             self._vary()
         if other.same is not None:
@@ -117,16 +154,20 @@ class _Term:
             weight, value = self.same
             docs, weights, values = self.docs, [weight] * n, [value] * n
         else:
-            blob = bytes(self.blob)
-            starts = [0, *self.ends[:-1]]
-            docs, weights = self.docs, list(self.weights)
-            values = [blob[a:b] for a, b in zip(starts, self.ends, strict=True)]
+            docs, weights, values = self.docs, list(self.weights), self._values()
         if not self.ordered:  # e.g. the same term through two paths
             order = sorted(range(n), key=docs.__getitem__)
             docs = array("q", [docs[i] for i in order])
             weights = [weights[i] for i in order]
             values = [values[i] for i in order]
         return docs, weights, values
+
+
+def _inverted_terms(postings: FieldPostings):
+    """(text, _Term) per term of postings, in the order the terms were first seen."""
+    make = _Term.inverted
+    for text, docs, weights, starts, ends, blob in postings.inverted():
+        yield text, make(docs, weights, starts, ends, blob)
 
 
 class GroupedPostings:
@@ -139,8 +180,9 @@ class GroupedPostings:
         self.size = 0
         self.terms: dict[tuple[str, bytes], _Term] = {}
         # Terms added by the fast paths, keyed by text (encoded once per term, when folded
-        # into self.terms): field -> text -> _Term, and (field, (weight, value)) -> text -> ids.
-        self.texts: dict[str, dict[str, _Term]] = {}
+        # into self.terms): field -> its postings document by document (inverted when folded),
+        # and (field, (weight, value)) -> text -> ids.
+        self.texts: dict[str, FieldPostings] = {}
         self.same: dict[tuple[str, tuple[float, bytes]], dict[str, array]] = {}
         self.runs: list[str] = []
         self.fieldnames: set[str] = set()
@@ -158,25 +200,18 @@ class GroupedPostings:
         if self.size > self.limit:
             self._spill()
 
-    def add_field_terms(self, fieldname: str, docnum: int, items) -> None:
-        """Postings of one document in one field: (text, weight, value bytes) per term."""
-        terms = self.texts.get(fieldname)
-        if terms is None:
-            terms = self.texts[fieldname] = {}
+    def add_field_terms(self, fieldname: str, docnum: int, texts, counts, values,
+                        field_boost: float = 1.0, boost: float = 1.0) -> None:
+        """Postings of one document in one field: per term its text, its count and its value
+        bytes; each weighs float(count) * field_boost * boost, as in Whoosh."""
+        postings = self.texts.get(fieldname)
+        if postings is None:
+            postings = self.texts[fieldname] = FieldPostings()
             self.fieldnames.add(fieldname)
-        size = 0
-        for text, weight, vbytes in items:
-            term = terms.get(text)
-            if term is None:
-                term = terms[text] = _Term()
-                size += _TERM_BYTES + 3 * len(text)
-            term.docs.append(docnum)
-            term.weights.append(weight)
-            blob = term.blob
-            blob += vbytes
-            term.ends.append(len(blob))
-            size += _POSTING_BYTES + len(vbytes)
-        self.size += size
+        nbytes = len(postings.blob)
+        new = postings.add(docnum, texts, counts, values, field_boost, boost)
+        # What the per-term lists it becomes when folded hold (the texts' own size aside)
+        self.size += new * _TERM_BYTES + len(texts) * _POSTING_BYTES + len(postings.blob) - nbytes
         if self.size > self.limit:
             self._spill()
 
@@ -198,8 +233,20 @@ class GroupedPostings:
 
     def _fold(self) -> None:
         """Move the fast paths' terms into self.terms, keyed by encoded text as Whoosh's."""
+        # Without the cyclic garbage collector: folding creates hundreds of thousands of
+        # objects at once, none of them garbage, and the collections they set off went
+        # through the whole heap again and again (0.9 s of 1.5 s at 5,931 text files).
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self._fold_terms()
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _fold_terms(self) -> None:
         terms = self.terms
-        pending = [(fieldname, group.items()) for fieldname, group in self.texts.items()]
+        pending = [(fieldname, _inverted_terms(postings)) for fieldname, postings in self.texts.items()]
         for (fieldname, same), group in self.same.items():
             items = []
             for text, ids in group.items():
@@ -336,11 +383,9 @@ class GroupedSegmentWriter(SegmentWriter):
             terms = analysed_terms(field, value)
         if terms is not None:
             texts, counts, values = terms
-            fb = fmt.field_boost
             # Whoosh's weight: one token boost (1.0) per occurrence, times the field's and
             # the document's boosts, in that order
-            self.pool.add_field_terms(name, docnum, zip(
-                texts, [float(c) * fb * boost for c in counts], values, strict=True))
+            self.pool.add_field_terms(name, docnum, texts, counts, values, fmt.field_boost, boost)
             length = sum(counts)
             return length if field.scorable else 0
         length = 0
