@@ -73,9 +73,10 @@ class _Term:
 
     def _values(self) -> list[bytes]:
         if self.starts is not None:
-            return list(map(self.blob.__getitem__, map(slice, self.starts, self.ends)))
-        blob = bytes(self.blob)
-        return [blob[a:b] for a, b in zip([0, *self.ends[:-1]], self.ends, strict=True)]
+            blob, starts = self.blob, self.starts
+        else:
+            blob, starts = bytes(self.blob), [0, *self.ends[:-1]]
+        return [blob[a:b] for a, b in zip(starts, self.ends, strict=True)]
 
     def _own(self) -> None:
         """Values in a blob of this term's own, ends counted from 0 (as add and extend keep
