@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 
+import click
 import pytest
 
 from kmsearch.km import fiscal
@@ -64,13 +65,18 @@ def test_thai_dates_speak_buddhist_era():
     assert fiscal.thai_datetime(datetime(2025, 9, 30, 17, 30)) == "1 ตุลาคม 2568 00:30 น."
 
 
-def test_parse_date_reads_be_years_including_their_leap_days():
-    assert fiscal.parse_date("2026-03-15") == date(2026, 3, 15)
-    assert fiscal.parse_date("2569-03-15") == date(2026, 3, 15)
+def test_km_commands_read_dates_as_thai_offices_write_them():
+    """--date and --as-of go through thaidate, the one reader of typed dates: B.E. years with
+    their own leap days, Thai digits and month names; an unreadable one fails the option."""
+    from kmsearch.cli.km import DATE
+
+    assert DATE.convert("2026-03-15", None, None) == date(2026, 3, 15)
+    assert DATE.convert("2569-03-15", None, None) == date(2026, 3, 15)
     # 2567 B.E. = 2024 C.E., a leap year, although 2567 itself is not one in Gregorian terms.
-    assert fiscal.parse_date("2567-02-29") == date(2024, 2, 29)
-    with pytest.raises(ValueError, match="YYYY-MM-DD"):
-        fiscal.parse_date("15/03/2569")
+    assert DATE.convert("2567-02-29", None, None) == date(2024, 2, 29)
+    assert DATE.convert("15 มี.ค. 69", None, None) == date(2026, 3, 15)
+    with pytest.raises(click.BadParameter, match="15/03/2569"):
+        DATE.convert("15/03/2569", None, None)
 
 
 def test_month_end_handles_december_and_february():

@@ -224,3 +224,15 @@ def test_a_thai_type_name_filters_like_its_code(tmp_path):
             assert [h.title for h in service.search("ภาษีป้าย", audience="staff", doc_type=value).hits] == ["คู่มือภาษีป้าย"]
     finally:
         service.close()
+
+
+def test_date_errors_say_whether_the_text_was_read_and_any_future_lifts_the_year_limit():
+    today = dt.date(2026, 11, 30)
+    for text, unreadable in (("31/13/2568", True), ("1 ตค.", True), ("2568-02-30", True),
+                             ("1800-01-01", False), ("2573-01-01", False)):
+        with pytest.raises(ThaiDateError) as caught:
+            parse_date(text, today=today)
+        assert caught.value.unreadable is unreadable, text
+    assert parse_date("2573-01-01", today=today, any_future=True) == dt.date(2030, 1, 1)
+    with pytest.raises(ThaiDateError):
+        parse_date("1800-01-01", any_future=True)  # still too early

@@ -59,10 +59,18 @@ def test_add_roster_only(cli):
     assert not _staff(cli, "somsri")["has_password"]
 
 
-def test_add_rejects_buddhist_era_date(cli):
+def test_add_reads_a_buddhist_era_date(cli):
     result = cli("staff", "add", "somsri", "--name", "สมศรี", "--division", "กองคลัง",
                  "--start-date", "2568-10-01", "--no-password")
-    assert result.exit_code == 2 and "Buddhist-Era" in result.output
+    assert result.exit_code == 0, result.output
+    assert str(_staff(cli, "somsri")["start_date"]) == "2025-10-01"
+
+
+def test_add_refuses_an_unreadable_date_naming_the_option(cli):
+    result = cli("staff", "add", "somsri", "--name", "สมศรี", "--division", "กองคลัง",
+                 "--start-date", "1 ตค.", "--no-password")
+    assert result.exit_code == 2 and "start date" in result.output and "1 ตค." in result.output
+    assert _staff(cli, "somsri") is None
 
 
 def test_import_then_list(cli, tmp_path):

@@ -60,9 +60,19 @@ def test_duplicate_username(engine):
             roster.add(conn, "somsri", "อื่น", "กองช่าง")
 
 
-def test_buddhist_era_date_gets_a_hint():
-    with pytest.raises(roster.RosterError, match="Buddhist-Era.*2025"):
-        roster.parse_date("2568-01-01", "start date")
+def test_roster_dates_are_read_as_thai_offices_write_them():
+    """An HR system exports B.E. dates: read as the same day (thaidate), as document metadata
+    and the KM commands read them; a contract's end may lie years ahead."""
+    assert roster.parse_date("2568-01-01", "start date") == date(2025, 1, 1)
+    assert roster.parse_date("1 ต.ค. 2568", "start date") == date(2025, 10, 1)
+    assert roster.parse_date("๒๕๖๘-๑๐-๐๑", "start date") == date(2025, 10, 1)
+    assert roster.parse_date("2024-10-01", "start date") == date(2024, 10, 1)
+    far = date.today().year + 3 + 543
+    assert roster.parse_date(f"{far}-09-30", "end date").year == far - 543
+    with pytest.raises(roster.RosterError, match=r"^end date: cannot read '31/13/2568'"):
+        roster.parse_date("31/13/2568", "end date")
+    with pytest.raises(roster.RosterError, match=r"^start date: .*before B\.E\. 2400"):
+        roster.parse_date("1800-01-01", "start date")
 
 
 def test_deactivated_or_ended_staff_cannot_sign_in(engine):
@@ -103,7 +113,7 @@ def test_import_reports_every_error_by_line_and_writes_nothing(engine):
     text = CSV_HEADER + (
         "somsri,สมศรี,กองคลัง,,staff,2020-01-01,\n"
         "\n"
-        "Bad,,กองช่าง,,boss,2568-01-01,\n"
+        "Bad,,กองช่าง,,boss,2568-02-30,\n"  # no 30 February, in B.E. or C.E.
         "somsri,ซ้ำ,กองคลัง,,staff,2020-13-01,2019-01-01\n"
     )
     report = roster.import_csv(engine, text)

@@ -192,9 +192,7 @@ def _form_date(name: str) -> date:
     try:
         day = thaidate.parse_date(text)
     except thaidate.ThaiDateError as err:
-        try:
-            fiscal.parse_date(text)  # a well-formed date, so it was refused for its range
-        except ValueError:
+        if err.unreadable:
             raise km.KMRecordError(
                 "วันที่ไม่ถูกต้อง (ใช้รูปแบบ ปปปป-ดด-วว หรือ 15 มีนาคม 2569)"
             ) from err

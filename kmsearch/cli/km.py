@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from kmsearch.cli.context import pass_ctx
+from kmsearch.engine import thaidate
 from kmsearch.km import fiscal
 from kmsearch.km.fiscal import FiscalYear, FiscalYearError
 
@@ -36,7 +37,8 @@ class FiscalYearType(click.ParamType):
 
 
 class DateType(click.ParamType):
-    """YYYY-MM-DD, Gregorian or Buddhist Era (a year above 2400 is read as B.E.)."""
+    """A date as Thai offices write it (thaidate): 2569-03-15 (B.E.), 2026-03-15, ๒๕๖๙-๐๓-๑๕,
+    15 มีนาคม 2569 or 15 มี.ค. 69."""
 
     name = "date"
 
@@ -44,8 +46,8 @@ class DateType(click.ParamType):
         if isinstance(value, date):
             return value
         try:
-            return fiscal.parse_date(value)
-        except ValueError as err:
+            return thaidate.parse_date(value)
+        except thaidate.ThaiDateError as err:
             self.fail(str(err), param, ctx)
 
 
@@ -165,7 +167,7 @@ def session_group():
 
 
 @session_group.command("add")
-@click.option("--date", "held_on", type=DATE, required=True, help="Date held (YYYY-MM-DD).")
+@click.option("--date", "held_on", type=DATE, required=True, help="Date held (2569-03-15, 2026-03-15 or 15 มี.ค. 2569).")
 @click.option("--topic", required=True)
 @click.option("--division", default="", help="Division that ran it.")
 @click.option("--attendance", type=int, default=0, show_default=True, help="People attending.")

@@ -71,7 +71,7 @@ def staff_group() -> None:
     show_default=True,
     help="committee and admin may open the KM dashboard.",
 )
-@click.option("--start-date", callback=_date, help="First working day (YYYY-MM-DD); default today.")
+@click.option("--start-date", callback=_date, help="First working day (2568-10-01, 2025-10-01 or 1 ต.ค. 2568); default today.")
 @click.option("--end-date", callback=_date, help="Last working day, if already known.")
 @click.option("--password", help="Sign-in password; prompted for when omitted.")
 @click.option("--no-password", is_flag=True, help="Roster entry only: this person cannot sign in.")
@@ -95,8 +95,9 @@ def staff_add(
 def staff_import(ctx, csv_file):
     """Add or update staff from CSV_FILE.
 
-    Columns: username,full_name,division,position,role,start_date,end_date (dates
-    YYYY-MM-DD, Gregorian). Every row is checked first; if any row is wrong nothing is imported.
+    Columns: username,full_name,division,position,role,start_date,end_date (dates as Thai
+    offices write them: 2568-10-01 (B.E.), 2025-10-01, 1 ต.ค. 2568). Every row is checked
+    first; if any row is wrong nothing is imported.
     """
     with _engine(ctx) as engine:
         report = roster.import_csv(engine, csv_file.read())
@@ -111,7 +112,7 @@ def staff_import(ctx, csv_file):
 
 @staff_group.command("deactivate")
 @click.argument("username")
-@click.option("--end-date", callback=_date, help="Last working day (YYYY-MM-DD); default today.")
+@click.option("--end-date", callback=_date, help="Last working day (as --start-date); default today.")
 @pass_ctx
 def staff_deactivate(ctx, username, end_date):
     """Mark USERNAME as having left: no more sign-in; past activity stays counted."""

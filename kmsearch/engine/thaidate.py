@@ -10,7 +10,8 @@ One reader for every place a person types a date (document metadata, dashboard f
 
 A date that cannot be read, that lies more than a year in the future, or that is earlier than
 B.E. 2400 (1857, before any document a municipality keeps) raises ThaiDateError with a message
-in plain words; callers add which field it was.
+in plain words; callers add which field it was. Dates that may lie further ahead (a staff
+contract's end) are read with any_future=True.
 """
 
 from __future__ import annotations
@@ -55,13 +56,18 @@ FORMS = "2025-03-12, 2568-03-12, ๒๕๖๘-๐๓-๑๒, 12 มีนาค�
 
 
 class ThaiDateError(ValueError):
-    """The text is not a date this module can read, or not a plausible one."""
+    """The text is not a date this module can read (unreadable), or not a plausible one."""
+
+    def __init__(self, message: str, unreadable: bool = True):
+        super().__init__(message)
+        self.unreadable = unreadable
 
 
-def parse_date(value, *, today: dt.date | None = None) -> dt.date:
+def parse_date(value, *, today: dt.date | None = None, any_future: bool = False) -> dt.date:
     """The day value names (a date, or text as in the module docstring), as a C.E. date.
 
-    today is for tests; it bounds how far in the future a date may be (one year).
+    today is for tests; it bounds how far in the future a date may be (one year, unless
+    any_future).
     """
     if isinstance(value, dt.datetime):
         value = value.date()
@@ -73,7 +79,7 @@ def parse_date(value, *, today: dt.date | None = None) -> dt.date:
         day = _parse_text(value)
     else:
         raise ThaiDateError(f"{value!r} is not a date: write it like {FORMS}")
-    return _plausible(day, str(value), today or dt.date.today())
+    return _plausible(day, str(value), None if any_future else today or dt.date.today())
 
 
 def _parse_text(raw: str) -> dt.date:
@@ -113,12 +119,15 @@ def _make(year: int, month: int, day: int, raw: str) -> dt.date:
         raise ThaiDateError(f"{raw!r} is not a day of the calendar (month {month}, day {day})") from None
 
 
-def _plausible(day: dt.date, raw: str, today: dt.date) -> dt.date:
+def _plausible(day: dt.date, raw: str, today: dt.date | None) -> dt.date:
     if day < EARLIEST:
         raise ThaiDateError(
             f"{raw!r} is before B.E. {BE_THRESHOLD} ({EARLIEST.year}); "
-            f"a B.E. year is written in full, e.g. 2568"
+            f"a B.E. year is written in full, e.g. 2568",
+            unreadable=False,
         )
+    if today is None:
+        return day
     try:
         limit = today.replace(year=today.year + 1)
     except ValueError:  # 29 February
@@ -126,7 +135,7 @@ def _plausible(day: dt.date, raw: str, today: dt.date) -> dt.date:
     if day > limit:
         # 2300-01-01 is read as C.E. 2300: say how years are read when it may have been meant as B.E.
         hint = f" (a year of {BE_THRESHOLD} or more is read as B.E.)" if day.year >= 2100 else ""
-        raise ThaiDateError(f"{raw!r} lies more than a year in the future{hint}")
+        raise ThaiDateError(f"{raw!r} lies more than a year in the future{hint}", unreadable=False)
     return day
 
 

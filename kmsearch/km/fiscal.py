@@ -12,7 +12,6 @@ no tz database.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
@@ -151,16 +150,3 @@ def thai_datetime(at_utc: datetime) -> str:
 def thai_month(year: int, month: int) -> str:
     """Short month label for charts: 'ต.ค. 68' (two-digit B.E. year, as on Thai forms)."""
     return f"{MONTHS_ABBR[month - 1]} {be_year(year) % 100:02d}"
-
-
-def parse_date(text: str) -> date:
-    """An ISO date; a year above 2400 is read as B.E. ('2569-03-15' = 15 Mar 2026)."""
-    m = re.fullmatch(r"\s*(\d{4})-(\d{2})-(\d{2})\s*", text)
-    try:
-        if not m:
-            raise ValueError
-        year, month, day = (int(g) for g in m.groups())
-        # Convert the year before building the date: 29 Feb 2567 B.E. is a real day.
-        return date(ce_year(year) if year > 2400 else year, month, day)
-    except ValueError as err:
-        raise ValueError(f"not a date (expected YYYY-MM-DD): {text!r}") from err

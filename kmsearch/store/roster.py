@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from kmsearch.engine import thaidate
 from kmsearch.store import login_attempts, staff
 
 ROLES = ("staff", "committee", "admin")
@@ -70,20 +71,12 @@ def _now() -> datetime:
 
 
 def parse_date(value: str, what: str = "date") -> date:
-    """An ISO Gregorian date; a Buddhist-Era year gets a hint instead of a silent 543-year error."""
-    value = (value or "").strip()
+    """A date as Thai offices write it (thaidate: B.E. or C.E., Thai digits or month names);
+    a contract's end may lie years ahead."""
     try:
-        parsed = date.fromisoformat(value)
-    except ValueError:
-        raise RosterError(
-            f"{what} must be a date like 2025-10-01 (YYYY-MM-DD), got {value!r}"
-        ) from None
-    if parsed.year > 2400:
-        raise RosterError(
-            f"{what} {value} looks like a Buddhist-Era year; "
-            f"use the Gregorian year ({parsed.year - 543})"
-        )
-    return parsed
+        return thaidate.parse_date((value or "").strip(), any_future=True)
+    except thaidate.ThaiDateError as e:
+        raise RosterError(f"{what}: {e}") from None
 
 
 def check_username(username: str) -> str:
