@@ -218,3 +218,29 @@ def test_staff_documents_never_reach_a_citizen_through_the_runs(tmp_path):
         assert not staff_only & {f["title"] for f, _ in fallback.search(searcher, ["สะอาด"], allowed, set(), 10)}
     finally:
         service.close()
+
+
+def test_the_filter_panel_counts_the_substring_matches_too(tmp_path):
+    """Every document the results list is counted in the facets, the substring matches with
+    the word matches, and for a citizen only the documents a citizen sees."""
+    root = write_tree(tmp_path / "kb", {
+        "กองช่าง/public.md": _doc("ประกาศซ่อมถนนในชุมชน", "ซ่อมถนนสายหมู่บ้านโนนสะอาดเสร็จแล้ว", "public"),
+        "กองช่าง/staff.md": _doc("บันทึกตรวจงานจ้าง", "ตรวจรับงานถนนหมู่บ้านโนนสะอาดเหนือ", "staff"),
+        "สำนักปลัด/staff.md": _doc("บันทึกประชุมหมู่บ้าน", "ประชุมผู้ใหญ่บ้านโนนสะอาดใต้", "staff"),
+        "สำนักปลัด/other.md": _doc("ตารางเวรน้าอา", "เวรของน้าอาประจำสัปดาห์", "public"),
+    })
+    home = Home(tmp_path / "home")
+    assert not index_paths(home, [root]).failed
+    service = SearchService(home)
+    try:
+        for audience, expected in (("public", {"กองช่าง": 1, "สำนักปลัด": 1}),
+                                   ("staff", {"กองช่าง": 2, "สำนักปลัด": 2})):
+            result = service.search(PIECE, audience=audience)
+            assert sum(h.fallback for h in result.hits) == sum(expected.values()) - 1
+            assert dict(result.facets["division"]) == expected, audience
+            listed: dict[str, int] = {}
+            for hit in result.hits:
+                listed[hit.doc_type] = listed.get(hit.doc_type, 0) + 1
+            assert dict(result.facets["doc_type"]) == {k: v for k, v in listed.items() if k}
+    finally:
+        service.close()

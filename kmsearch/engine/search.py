@@ -313,6 +313,7 @@ class SearchService:
         result.total += len(found)
         if found:
             result.page, result.pagecount = 1, max(result.pagecount, 1)
+            result.facets = _counted(result.facets, result.hits[-len(found):])
 
     def _search_words(
         self, searcher, text: str, scope: _Scope, page: int, pagelen: int, suggesting: bool = True
@@ -512,3 +513,16 @@ class SearchService:
             file_sha256=fields.get("file_sha256", ""),
             text=fields.get("content", "") if with_text else "",
         )
+
+
+def _counted(facets: dict[str, list[tuple[str, int]]], hits: list[Hit]) -> dict[str, list[tuple[str, int]]]:
+    """facets with hits counted too: documents the word search did not match (the substring
+    fallback's), so the filter panel counts every document the results list. Empty values
+    are not counted, and the order is facet_counts's: most documents first, then by value."""
+    counts = {name: dict(entries) for name, entries in facets.items()}
+    for hit in hits:
+        for name, values in counts.items():
+            for value in hit.expert if name == "expert" else [getattr(hit, name)]:
+                if value:
+                    values[value] = values.get(value, 0) + 1
+    return {name: sorted(values.items(), key=lambda kv: (-kv[1], kv[0])) for name, values in counts.items()}
