@@ -25,7 +25,7 @@ import pickle
 from array import array
 
 from kmsearch.indexer.doc_postings import FieldPostings
-from kmsearch.indexer.term_flush import FieldLengths, write_terms
+from kmsearch.indexer.term_flush import field_lengths, write_terms
 from whoosh import formats
 from whoosh.system import pack_uint
 from whoosh.writing import SegmentWriter
@@ -292,10 +292,9 @@ class GroupedPostings:
 
     def sorted_terms(self):
         """((fieldname, term bytes), _Term) in term order, runs merged."""
-        self._fold()
-        if not self.runs:
-            for key in sorted(self.terms):
-                yield key, self.terms[key]
+        in_memory = self.sorted_in_memory()
+        if in_memory is not None:
+            yield from in_memory
             return
         if self.terms:
             self._spill()
@@ -400,7 +399,8 @@ class GroupedSegmentWriter(SegmentWriter):
         self.perdocwriter.close()
         lengths = self.per_document_reader() if self.codec.length_stats else None
         try:
-            write_terms(self.fieldwriter, self.schema, FieldLengths(lengths, self.docnum), self.pool)
+            write_terms(self.fieldwriter, self.schema, field_lengths(lengths, self.docnum, self.pool.fieldnames),
+                        self.pool)
         finally:
             self.fieldwriter.close()
             if lengths is not None:

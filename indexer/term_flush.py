@@ -17,21 +17,15 @@ from kmsearch.indexer import forked
 from kmsearch.indexer.w3_terms import TermsWriter, terms_writer
 
 
-class FieldLengths:
-    """Each document's length in a field, as a list, read once per field."""
+def field_lengths(lengths, doccount: int, fieldnames) -> dict[str, list[int]]:
+    """Each document's length in each field (zeros without length statistics).
 
-    def __init__(self, lengths, doccount: int):
-        self.lengths = lengths
-        self.doccount = doccount
-        self.field = None
-        self.values: list[int] = [0] * doccount
-
-    def __call__(self, fieldname: str) -> list[int]:
-        if fieldname != self.field and self.lengths is not None:
-            dfl = self.lengths.doc_field_length
-            self.values = [dfl(d, fieldname) for d in range(self.doccount)]
-            self.field = fieldname
-        return self.values
+    Read here, before any fork: the length reader seeks and reads the segment's files through
+    file objects a forked child would share with this process, so both reading at once could
+    read each other's positions."""
+    if lengths is None:
+        return {name: [0] * doccount for name in fieldnames}
+    return {name: [lengths.doc_field_length(d, name) for d in range(doccount)] for name in fieldnames}
 
 
 # Share of the terms (by estimated cost) this process writes itself when a forked child
@@ -40,7 +34,7 @@ OWN_SHARE = 0.45
 MIN_FORKED_TERMS = 5_000  # fewer take less time than forking and handing bytes back
 
 
-def write_terms(fieldwriter, schema, lengths_of: FieldLengths, pool) -> None:
+def write_terms(fieldwriter, schema, lengths: dict[str, list[int]], pool) -> None:
     """Hand every term of pool to the codec, in order: through w3_terms.TermsWriter (the same
     bytes, a term at a time) for the whoosh3 codec, else through Whoosh's own calls.
 
@@ -49,23 +43,23 @@ def write_terms(fieldwriter, schema, lengths_of: FieldLengths, pool) -> None:
     child's bytes after its own, as if it had encoded them."""
     writer = terms_writer(fieldwriter)
     if writer is None:
-        _write(fieldwriter, schema, lengths_of, pool.sorted_terms())
+        _write(fieldwriter, schema, lengths, pool.sorted_terms())
         return
     items = pool.sorted_in_memory()
     split = _split_point(items, OWN_SHARE) if items and len(items) >= MIN_FORKED_TERMS else 0
-    child = forked.start(_encode, writer, schema, lengths_of, items[split:]) if split else None
+    child = forked.start(_encode, writer, schema, lengths, items[split:]) if split else None
     if child is None:
-        _write(writer, schema, lengths_of, items if items is not None else pool.sorted_terms())
+        _write(writer, schema, lengths, items if items is not None else pool.sorted_terms())
         return
     try:
-        last = _write(writer, schema, lengths_of, items[:split], finish=False)
+        last = _write(writer, schema, lengths, items[:split], finish=False)
         encoded = child.result()
     except BaseException:
         child.stop()
         raise
     if encoded is None:  # the child failed: this process writes its part too
         encoded = items[split:]
-    _write(writer, schema, lengths_of, encoded, last=last)
+    _write(writer, schema, lengths, encoded, last=last)
 
 
 def _split_point(items, share: float) -> int:
@@ -91,7 +85,7 @@ def _postings(term):
     return (docs, weights, values) if docs else None
 
 
-def _encode(writer, schema, lengths_of: FieldLengths, items) -> list:
+def _encode(writer, schema, lengths: dict[str, list[int]], items) -> list:
     """((field, term), (postings, term info) or None) for items: the forked child's part."""
     out, encoder, lastfield = [], None, None
     for key, term in items:
@@ -99,11 +93,11 @@ def _encode(writer, schema, lengths_of: FieldLengths, items) -> list:
         if fieldname != lastfield:
             encoder, lastfield = writer.encoder(schema[fieldname]), fieldname
         found = _postings(term)
-        out.append((key, found and encoder.encode(*found, lengths_of(fieldname))))
+        out.append((key, found and encoder.encode(*found, lengths[fieldname])))
     return out
 
 
-def _write(writer, schema, lengths_of: FieldLengths, items, last=None, finish=True):
+def _write(writer, schema, lengths: dict[str, list[int]], items, last=None, finish=True):
     """Write items, ((field, term), _Term or the encoded (postings, term info) or None) in
     order, through writer (a TermsWriter, or Whoosh's field writer). last: the field left
     open by a previous call; returns the field left open when finish is False."""
@@ -120,9 +114,9 @@ def _write(writer, schema, lengths_of: FieldLengths, items, last=None, finish=Tr
         if found is None:
             continue
         if isinstance(writer, TermsWriter):
-            writer.add_term(tbytes, *found, lengths_of(fieldname))
+            writer.add_term(tbytes, *found, lengths[fieldname])
         else:  # Whoosh's own calls, a posting at a time
-            field_lengths = lengths_of(fieldname)
+            field_lengths = lengths[fieldname]
             writer.start_term(tbytes)
             for docnum, weight, value in zip(*found, strict=True):
                 writer.add(docnum, weight, value, field_lengths[docnum])

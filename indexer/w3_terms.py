@@ -51,6 +51,7 @@ class TermsWriter:
         self.compression = compression
         self.tindex: OrderedHashWriter = fieldwriter._tindex
         self.fieldid = b""
+        self.encode = None  # the current field's TermEncoder.encode
         self.post_at = self.table_at = 0
 
     def encoder(self, fieldobj) -> TermEncoder:

@@ -9,6 +9,7 @@ blocks, and weights that differ within a block (a boosted document).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -70,6 +71,7 @@ def test_every_file_is_whooshs_own(tmp_path, monkeypatch, docs, which, how):  # 
         return child
 
     monkeypatch.setattr(forked, "start", start_recorded)
+    _lengths_read_here_only(monkeypatch)
     if how == "child fails":
         monkeypatch.setattr(term_flush, "_encode", lambda *args: 1 / 0)  # in the child
     grouped = _files(tmp_path / "grouped", GroupedSegmentWriter, documents, monkeypatch)
@@ -79,6 +81,27 @@ def test_every_file_is_whooshs_own(tmp_path, monkeypatch, docs, which, how):  # 
     assert sorted(grouped) == sorted(whoosh)
     for name in whoosh:
         assert grouped[name] == whoosh[name], name
+
+
+def _lengths_read_here_only(monkeypatch):
+    """The segment's field lengths are read through file objects a forked child would share:
+    reading them in the child fails it (and the forked case above then fails)."""
+    here = os.getpid()
+    reader_of = GroupedSegmentWriter.per_document_reader
+
+    def checked(self):
+        reader = reader_of(self)
+        doc_field_length = reader.doc_field_length
+
+        def read(*args, **kwargs):
+            if os.getpid() != here:
+                raise AssertionError("a forked child read the segment's files")
+            return doc_field_length(*args, **kwargs)
+
+        reader.doc_field_length = read
+        return reader
+
+    monkeypatch.setattr(GroupedSegmentWriter, "per_document_reader", checked)
 
 
 def test_it_writes_only_for_the_whoosh3_codec(tmp_path):
